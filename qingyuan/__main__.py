@@ -1,0 +1,5 @@
+import sys
+
+from qingyuan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,175 @@
+"""`qingyuan …`: run, migrate, seed and check the platform from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from qingyuan.platform.database import DatabaseNotMigrated, connected, ensure_migrated, migrate
+from qingyuan.platform.settings import Settings, deploy_problems, load_settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+class CommandError(Exception):
+    """A problem the operator must fix; printed without a traceback, exit status 2."""
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(migrate(settings))
+    print(f"Database is up to date: {_redacted(settings.database_url)}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    problems = deploy_problems(settings) if args.deploy else []
+    for problem in problems:
+        print(f"- {problem}")
+    print(f"{len(problems)} problem(s) found." if problems else "No problems found.")
+    return 1 if problems else 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    _check_servable(settings, args.workers)
+    import uvicorn
+
+    uvicorn.run(
+        "qingyuan.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from qingyuan import demo
+
+    asyncio.run(migrate(settings))
+    logins = asyncio.run(demo.seed(settings, members=args.members))
+    url = f"http://127.0.0.1:{args.port}/"
+    print(demo.banner(url, logins, settings))
+    import uvicorn
+
+    from qingyuan.web.app import create_app
+
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.uses_memory_redis:
+        raise CommandError(
+            "`qingyuan worker` needs a Redis server: set QINGYUAN_REDIS_URL "
+            "(with memory:// the worker runs inside `qingyuan serve`)."
+        )
+    _check_servable(settings, 1)
+    from qingyuan.worker import run_worker
+
+    asyncio.run(run_worker(settings, _stop_event()))
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace, settings: Settings) -> int:
+    password = args.password or getpass.getpass("Password: ")
+    user_id = asyncio.run(_create_staff(settings, args.role, args.phone, password, args.name))
+    print(f"Created {args.role} account #{user_id}.")
+    return 0
+
+
+async def _create_staff(settings: Settings, role: str, phone: str, password: str, name: str) -> int:
+    from qingyuan.platform import accounts, audit
+    from qingyuan.platform.crypto import PIICipher
+    from qingyuan.platform.errors import UserError
+    from qingyuan.platform.models import Role
+
+    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    async with connected(settings):
+        try:
+            user = await accounts.create_user(
+                cipher, phone=phone, password=password, role=Role(role), display_name=name
+            )
+        except UserError as exc:
+            raise CommandError(" ".join([exc.message, *exc.fields.values()])) from exc
+        await audit.record(
+            None,
+            "account.created",
+            target_type="user",
+            target_id=user.id,
+            reason="qingyuan createuser",
+            role=role,
+        )
+    return user.id
+
+
+def _check_servable(settings: Settings, workers: int) -> None:
+    if workers > 1 and settings.uses_memory_redis:
+        raise CommandError(
+            "QINGYUAN_REDIS_URL is memory://, which lives inside one process: "
+            "run one worker, or set QINGYUAN_REDIS_URL=redis://host:6379/0."
+        )
+    if settings.is_production and (problems := deploy_problems(settings)):
+        raise CommandError("Refusing to start in production:\n- " + "\n- ".join(problems))
+    try:
+        asyncio.run(ensure_migrated(settings))
+    except DatabaseNotMigrated as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _redacted(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}" if "@" in rest else url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qingyuan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    check = sub.add_parser("check", help="check the settings")
+    check.add_argument("--deploy", action="store_true", help="list what is unsafe for production")
+    check.set_defaults(func=cmd_check)
+    serve = sub.add_parser("serve", help="run the web app (and, embedded, the worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    demo = sub.add_parser("demo", help="migrate, seed demo data and serve on 127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--members", type=int, default=200)
+    demo.set_defaults(func=cmd_demo)
+    sub.add_parser("worker", help="run background jobs").set_defaults(func=cmd_worker)
+    create = sub.add_parser("createuser", help="create a staff account")
+    create.add_argument("--role", choices=["admin", "matchmaker"], required=True)
+    create.add_argument("--phone", required=True)
+    create.add_argument("--name", default="")
+    create.add_argument("--password", help="prompted for when omitted")
+    create.set_defaults(func=cmd_createuser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, load_settings())
+    except CommandError as exc:
+        print(f"qingyuan: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

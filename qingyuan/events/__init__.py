@@ -1,0 +1,1 @@
+"""events part of Qingyuan (see DESIGN.md)."""

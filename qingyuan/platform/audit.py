@@ -1,0 +1,31 @@
+"""The audit log: one helper that every staff action and every unmasking goes through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qingyuan.platform.models import AuditEntry, User
+
+
+async def record(
+    actor: User | None,
+    action: str,
+    *,
+    target_type: str = "",
+    target_id: object = "",
+    reason: str = "",
+    **data: Any,
+) -> AuditEntry:
+    """Write one entry. `data` must hold no personal information: ids and codes only."""
+    return await AuditEntry.create(
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        reason=reason,
+        data=data,
+    )
+
+
+async def entries_for(target_type: str, target_id: object) -> list[AuditEntry]:
+    return await AuditEntry.filter(target_type=target_type, target_id=str(target_id))

@@ -1,0 +1,73 @@
+"""Personal information at rest: AES-256-GCM with a key id, and an HMAC blind index.
+
+A stored value is `<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`. The key id lets keys rotate:
+new values use the newest key, old ones stay readable while their key is listed. The blind
+index is a keyed HMAC of the normalised value, so lookups and uniqueness work without ever
+storing or comparing plaintext; it uses its own key, which never rotates with the PII keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_NONCE_BYTES = 12
+
+
+class PIIDecryptionError(Exception):
+    """A stored value whose key is unknown or whose ciphertext was tampered with."""
+
+
+class PIICipher:
+    def __init__(self, keys: tuple[tuple[str, bytes], ...], index_key: bytes) -> None:
+        if not keys:
+            raise ValueError("at least one PII key is required")
+        self._keys = dict(keys)
+        self._current_id = keys[0][0]
+        self._index_key = index_key
+
+    def encrypt(self, plaintext: str, *, purpose: str) -> str:
+        """Encrypt; `purpose` (e.g. "phone") is bound as associated data so values can't swap."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self._keys[self._current_id]).encrypt(
+            nonce, plaintext.encode(), purpose.encode()
+        )
+        return f"{self._current_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, stored: str, *, purpose: str) -> str:
+        key_id, _, encoded = stored.partition(":")
+        key = self._keys.get(key_id)
+        if key is None:
+            raise PIIDecryptionError(f"unknown PII key id {key_id!r}")
+        blob = base64.b64decode(encoded)
+        try:
+            plain = AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], purpose.encode())
+        except Exception as exc:
+            raise PIIDecryptionError("PII ciphertext failed authentication") from exc
+        return plain.decode()
+
+    def needs_rotation(self, stored: str) -> bool:
+        return not stored.startswith(f"{self._current_id}:")
+
+    def blind_index(self, value: str, *, purpose: str) -> str:
+        message = f"{purpose}\x00{value}".encode()
+        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    """`13812345678` → `138****5678`."""
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "***"
+
+
+def mask_name(name: str) -> str:
+    """`张三` → `张*`, `欧阳娜娜` → `欧***`."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def mask_id_number(id_number: str) -> str:
+    """`330106199001011234` → `330106********1234`."""
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]

@@ -1,0 +1,48 @@
+"""The kernel: the shared services one process needs, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from taskiq import AsyncBroker
+from taskiq_redis import ListRedisScheduleSource
+
+from qingyuan.platform import redis as redis_client
+from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.jobs import build_broker
+from qingyuan.platform.sessions import SessionStore
+from qingyuan.platform.settings import Settings
+
+
+@dataclass
+class Kernel:
+    settings: Settings
+    redis: Redis
+    cipher: PIICipher
+    sessions: SessionStore
+    broker: AsyncBroker
+    delayed_jobs: ListRedisScheduleSource
+
+    async def close(self) -> None:
+        await self.broker.shutdown()
+        await self.redis.aclose()
+
+
+def build_kernel(settings: Settings) -> Kernel:
+    redis = redis_client.connect(settings.redis_url)
+    broker, delayed = build_broker(settings)
+    kernel = Kernel(
+        settings=settings,
+        redis=redis,
+        cipher=PIICipher(settings.pii_keys, settings.blind_index_key),
+        sessions=SessionStore(
+            redis,
+            idle_seconds=settings.session_idle_seconds,
+            absolute_seconds=settings.session_absolute_seconds,
+        ),
+        broker=broker,
+        delayed_jobs=delayed,
+    )
+    broker.state.kernel = kernel
+    return kernel

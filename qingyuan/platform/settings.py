@@ -1,0 +1,188 @@
+"""Settings: read once from the environment (and an optional `.env`) into one frozen object.
+
+Development must work with zero configuration, so the secret key and the PII keys are
+generated on first use and kept in the data directory. Production must never run on such
+keys, nor on the embedded SQLite / in-memory Redis: `deploy_problems()` lists every unsafe
+choice, `qingyuan check --deploy` prints them and the server refuses to start on them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.config import Config
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+TEST = "test"
+_GENERATED_KEYS_FILE = "generated-keys.json"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` events per `window` seconds; written as "5/300" in the environment."""
+
+    limit: int
+    window: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        limit, _, window = text.partition("/")
+        parsed = cls(int(limit), int(window or 60))
+        if parsed.limit < 1 or parsed.window < 1:
+            raise ValueError(f"rate limit must be positive: {text!r}")
+        return parsed
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    secret_key: bytes
+    pii_keys: tuple[tuple[str, bytes], ...]
+    blind_index_key: bytes
+    departments_url: str
+    mock_registry: Path | None
+    timezone: str
+    debug: bool
+    generated_keys: bool
+    allowed_hosts: tuple[str, ...]
+    session_idle_seconds: int
+    session_absolute_seconds: int
+    login_limit_account: RateLimit
+    login_limit_ip: RateLimit
+    workers: int = 1
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @property
+    def uses_memory_redis(self) -> bool:
+        return self.redis_url.startswith("memory://")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env not in (DEVELOPMENT, TEST)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Build the settings from `environ` (default: the process environment) and `.env`."""
+    source = dict(os.environ if environ is None else environ)
+    env_path = Path(env_file) if env_file else None
+    config = Config(env_path if env_path and env_path.is_file() else None, environ=source)
+    data_dir = Path(config("QINGYUAN_DATA_DIR", default="./var")).resolve()
+    env = config("QINGYUAN_ENV", default=DEVELOPMENT)
+    keys = _keys(config, data_dir, generate=env != PRODUCTION)
+    registry = config("QINGYUAN_MOCK_REGISTRY", default="")
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        database_url=config(
+            "QINGYUAN_DATABASE_URL", default=f"sqlite://{data_dir / 'qingyuan.sqlite3'}"
+        ),
+        redis_url=config("QINGYUAN_REDIS_URL", default="memory://"),
+        departments_url=config("QINGYUAN_DEPARTMENTS_URL", default="inprocess"),
+        mock_registry=Path(registry) if registry else None,
+        timezone=config("QINGYUAN_TIMEZONE", default="Asia/Shanghai"),
+        debug=config("QINGYUAN_DEBUG", cast=bool, default=False),
+        allowed_hosts=tuple(
+            h.strip() for h in config("QINGYUAN_ALLOWED_HOSTS", default="*").split(",")
+        ),
+        session_idle_seconds=config("QINGYUAN_SESSION_IDLE_SECONDS", cast=int, default=1800),
+        session_absolute_seconds=config(
+            "QINGYUAN_SESSION_ABSOLUTE_SECONDS", cast=int, default=12 * 3600
+        ),
+        login_limit_account=config(
+            "QINGYUAN_RATE_LOGIN_ACCOUNT", cast=RateLimit.parse, default="5/900"
+        ),
+        login_limit_ip=config("QINGYUAN_RATE_LOGIN_IP", cast=RateLimit.parse, default="30/900"),
+        workers=config("QINGYUAN_WORKERS", cast=int, default=1),
+        extra={k: v for k, v in source.items() if k.startswith("QINGYUAN_")},
+        **keys,
+    )
+
+
+def _keys(config: Config, data_dir: Path, *, generate: bool) -> dict:
+    """Explicit keys from the environment, else (outside production) generated dev keys."""
+    explicit = {
+        "secret_key": config("QINGYUAN_SECRET_KEY", default=""),
+        "pii_keys": config("QINGYUAN_PII_KEYS", default=""),
+        "blind_index_key": config("QINGYUAN_BLIND_INDEX_KEY", default=""),
+    }
+    missing = [name for name, value in explicit.items() if not value]
+    generated = _generated_keys(data_dir) if missing and generate else {}
+    values = {name: explicit[name] or generated.get(name, "") for name in explicit}
+    return {
+        "secret_key": values["secret_key"].encode(),
+        "pii_keys": parse_pii_keys(values["pii_keys"]) if values["pii_keys"] else (),
+        "blind_index_key": values["blind_index_key"].encode(),
+        "generated_keys": bool(missing),
+    }
+
+
+def parse_pii_keys(text: str) -> tuple[tuple[str, bytes], ...]:
+    """`"k2:<base64 32 bytes>,k1:<…>"`, newest first: encrypt with the first, decrypt with any."""
+    keys = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key_id, _, encoded = item.partition(":")
+        key = base64.b64decode(encoded)
+        if not key_id or len(key) != 32:
+            raise ValueError("QINGYUAN_PII_KEYS entries must be id:base64(32 bytes)")
+        keys.append((key_id, key))
+    return tuple(keys)
+
+
+def _generated_keys(data_dir: Path) -> dict[str, str]:
+    """Development keys, created once and kept so encrypted data stays readable."""
+    path = data_dir / _GENERATED_KEYS_FILE
+    if path.is_file():
+        return json.loads(path.read_text())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    keys = {
+        "secret_key": secrets.token_urlsafe(48),
+        "pii_keys": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "blind_index_key": secrets.token_urlsafe(48),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(keys, handle)
+    return keys
+
+
+def deploy_problems(settings: Settings) -> list[str]:
+    """Every setting that is unsafe for production, in words an operator can act on."""
+    checks = [
+        (
+            settings.generated_keys,
+            "Secret and PII keys are generated development keys: set "
+            "QINGYUAN_SECRET_KEY, QINGYUAN_PII_KEYS and "
+            "QINGYUAN_BLIND_INDEX_KEY.",
+        ),
+        (len(settings.secret_key) < 32, "QINGYUAN_SECRET_KEY must be at least 32 characters."),
+        (not settings.pii_keys, "QINGYUAN_PII_KEYS is empty."),
+        (settings.uses_memory_redis, "QINGYUAN_REDIS_URL is memory://: use a Redis server."),
+        (settings.uses_sqlite, "QINGYUAN_DATABASE_URL is SQLite: use PostgreSQL."),
+        (settings.debug, "QINGYUAN_DEBUG is on."),
+        ("*" in settings.allowed_hosts, "QINGYUAN_ALLOWED_HOSTS is '*': list the host names."),
+        (
+            settings.departments_url == "inprocess",
+            "QINGYUAN_DEPARTMENTS_URL is inprocess: the mock departments are not real ones.",
+        ),
+    ]
+    return [message for failed, message in checks if failed]

@@ -1,0 +1,1 @@
+"""Routes per area; `web.app` assembles them."""

@@ -1,0 +1,160 @@
+"""Who is asking, and may they: sessions, CSRF, Origin checks and role guards for endpoints.
+
+Every endpoint is wrapped by `guard(...)`. For unsafe methods it checks the Origin (or
+Referer) against the request's own host and then the synchronizer CSRF token, from the
+`csrf_token` form field or the `X-CSRF-Token` header. Before login there is no server-side
+session yet, so forms carry a token derived (HMAC) from a random `qy_anon` cookie; after
+login the token is the random one stored in the session.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from qingyuan.platform.errors import Forbidden, NotAuthenticated, NotFound
+from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.kernel import Kernel
+from qingyuan.platform.models import Role, User
+from qingyuan.platform.sessions import Session
+
+SESSION_COOKIE = "qy_session"
+ANON_COOKIE = "qy_anon"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def kernel_of(request: Request) -> Kernel:
+    return request.app.state.kernel
+
+
+async def current_session(request: Request) -> Session | None:
+    """The live session of this request, loaded once per request."""
+    if "session" not in request.scope.setdefault("qingyuan", {}):
+        session_id = request.cookies.get(SESSION_COOKIE)
+        session = await kernel_of(request).sessions.load(session_id) if session_id else None
+        request.scope["qingyuan"]["session"] = session
+    return request.scope["qingyuan"]["session"]
+
+
+async def current_user(request: Request) -> User | None:
+    cache = request.scope.setdefault("qingyuan", {})
+    if "user" not in cache:
+        session = await current_session(request)
+        user = await User.get_or_none(id=session.user_id, is_active=True) if session else None
+        cache["user"] = user
+    return cache["user"]
+
+
+def anonymous_id(request: Request) -> str:
+    """The visitor's random pre-login id; a new one is set as a cookie by `remember_visitor`."""
+    cache = request.scope.setdefault("qingyuan", {})
+    if "anon" not in cache:
+        cache["anon"] = request.cookies.get(ANON_COOKIE) or secrets.token_urlsafe(24)
+    return cache["anon"]
+
+
+def _anonymous_token(request: Request, anon_id: str) -> str:
+    key = kernel_of(request).settings.secret_key
+    return hmac.new(key, f"csrf\x00{anon_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms must echo; call after `current_session` has run for this request."""
+    session = request.scope.get("qingyuan", {}).get("session")
+    return session.csrf_token if session else _anonymous_token(request, anonymous_id(request))
+
+
+def remember_visitor(request: Request, response: Response) -> None:
+    """Set the `qy_anon` cookie when this request invented one (it backs pre-login forms)."""
+    anon = request.scope.get("qingyuan", {}).get("anon")
+    if anon and request.cookies.get(ANON_COOKIE) != anon:
+        response.set_cookie(
+            ANON_COOKIE,
+            anon,
+            httponly=True,
+            samesite="lax",
+            secure=kernel_of(request).settings.secure_cookies,
+            path="/",
+        )
+
+
+def _same_origin(request: Request, url: str) -> bool:
+    parts = urlsplit(url)
+    return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
+
+
+def check_origin(request: Request) -> None:
+    """Refuse unsafe requests that a browser marks as coming from another site."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin and (origin == "null" or not _same_origin(request, origin)):
+        raise Forbidden(_("This request came from another site and was refused."))
+
+
+async def check_csrf(request: Request) -> None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and _is_form(request):
+        sent = (await request.form()).get(CSRF_FIELD)
+    await current_session(request)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
+        raise Forbidden(_("Your form has expired. Please reload the page and try again."))
+
+
+def _is_form(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    return content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def guard(
+    *, login: bool = False, roles: tuple[Role, ...] = (), csrf: bool = True
+) -> Callable[[Endpoint], Endpoint]:
+    """Wrap an endpoint with the Origin/CSRF checks and the login and role requirements.
+
+    Staff areas answer 404 to other roles: their existence is not advertised.
+    """
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            if request.method not in SAFE_METHODS:
+                check_origin(request)
+                if csrf:
+                    await check_csrf(request)
+            if login or roles:
+                user = await current_user(request)
+                if user is None:
+                    return _login_required(request)
+                if roles and user.role not in roles:
+                    raise NotFound()
+            return await endpoint(request)
+
+        return guarded
+
+    return decorate
+
+
+def _login_required(request: Request) -> Response:
+    if is_api(request):
+        raise NotAuthenticated()
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths are followed after login or a preference change (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target

@@ -1,0 +1,27 @@
+"""`qingyuan worker`: the job receiver and scheduler as their own process (scale mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from qingyuan.platform.database import connected
+from qingyuan.platform.jobs import Worker
+from qingyuan.platform.kernel import build_kernel
+from qingyuan.platform.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    kernel = build_kernel(settings)
+    async with connected(settings):
+        await kernel.broker.startup()
+        worker = Worker(kernel.broker, kernel.delayed_jobs)
+        await worker.start()
+        logger.info("worker started")
+        try:
+            await stop.wait()
+        finally:
+            await worker.stop()
+            await kernel.close()

@@ -1,0 +1,140 @@
+"""Browser fixtures: a live server on 127.0.0.1 and Debian's chromium through Playwright.
+
+No browser is ever downloaded: Playwright drives /usr/bin/chromium (QINGYUAN_CHROMIUM to
+override). Screenshots go to test-artifacts/browser/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from qingyuan.platform import accounts
+from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.models import Role
+from qingyuan.platform.settings import Settings, load_settings
+from qingyuan.web.app import create_app
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("QINGYUAN_CHROMIUM") or shutil.which("chromium") or ""
+    if not path:
+        message = "Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+PASSWORD = "browser-test-2026"
+ACCOUNTS = {  # role → (phone, display name), created before the server starts
+    Role.MEMBER: ("13600000001", "小青"),
+    Role.MATCHMAKER: ("13600000002", "红娘李姐"),
+    Role.ADMIN: ("13600000003", "团委小王"),
+}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+
+
+async def _seed(settings: Settings) -> None:
+    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    async with connected(settings):
+        for role, (phone, name) in ACCOUNTS.items():
+            await accounts.create_user(cipher, phone=phone, password=PASSWORD, role=role,
+                                       display_name=name)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("browser") / "var"
+    settings = load_settings({"QINGYUAN_DATA_DIR": str(data_dir), "QINGYUAN_ENV": "test",
+                              "QINGYUAN_REDIS_URL": "memory://browser"}, env_file=None)
+    asyncio.run(migrate(settings))
+    asyncio.run(_seed(settings))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_phone(browser):
+    """A fresh phone-sized browser context per call (separate cookies, like separate people)."""
+    contexts = []
+
+    def open_page(locale: str = "zh-CN"):
+        context = browser.new_context(viewport=PHONE_VIEWPORT, device_scale_factor=2,
+                                      locale=locale, is_mobile=True, has_touch=True)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_accessible(page) -> None:
+    """axe-core (bundled with axe-playwright-python): no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
+        for v in bad
+    )

@@ -1,0 +1,163 @@
+"""Fixtures: the same tests run on the embedded stack (SQLite + in-memory Redis, the default)
+and, with `-m integration`, on real PostgreSQL and Redis.
+
+Integration settings: QINGYUAN_TEST_DATABASE_URL (a PostgreSQL server URL; each test gets a
+fresh database on it) and QINGYUAN_TEST_REDIS_URL (a Redis database flushed before each test).
+With CI=true a missing service fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from qingyuan.platform import accounts
+from qingyuan.platform.database import migrate
+from qingyuan.platform.models import Role, User
+from qingyuan.platform.settings import Settings, load_settings
+from qingyuan.web.app import create_app
+
+PG_URL = os.environ.get("QINGYUAN_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("QINGYUAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PASSWORD = "correct-horse-42"
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    message = f"{what} is not reachable for integration tests: {exc}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def _create_pg_database(server_url: str) -> str:
+    import asyncpg
+
+    name = f"qy_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def _drop_pg_database(server_url: str, database_url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        name = database_url.rsplit("/", 1)[1]
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _flush_redis(url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=["embedded", pytest.param("services", marks=pytest.mark.integration)])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment variables selecting the database and Redis of one test."""
+    env = {"QINGYUAN_DATA_DIR": str(tmp_path / "var"), "QINGYUAN_ENV": "test"}
+    if request.param == "embedded":
+        yield {**env, "QINGYUAN_REDIS_URL": f"memory://{uuid.uuid4().hex}"}
+        return
+    try:
+        database_url = asyncio.run(_create_pg_database(PG_URL))
+        asyncio.run(_flush_redis(REDIS_URL))
+    except Exception as exc:
+        _unavailable("PostgreSQL/Redis", exc)
+    yield {**env, "QINGYUAN_DATABASE_URL": database_url, "QINGYUAN_REDIS_URL": REDIS_URL}
+    asyncio.run(_drop_pg_database(PG_URL, database_url))
+
+
+@pytest.fixture
+def make_settings(stack: dict[str, str]) -> Callable[..., Settings]:
+    """Settings of this test's stack, with overrides (e.g. QINGYUAN_RATE_LOGIN_IP="3/60")."""
+
+    def build(**overrides: str) -> Settings:
+        return load_settings({**stack, **overrides}, env_file=None)
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def make_client(settings: Settings) -> Iterator[Callable[..., TestClient]]:
+    """Start the app (migrated) for `settings`; several clients may share one app."""
+    asyncio.run(migrate(settings))
+    opened: list[TestClient] = []
+
+    def open_client(
+        app_settings: Settings | None = None, *, run_worker: bool = False, **kwargs: Any
+    ) -> TestClient:
+        app = create_app(app_settings or settings, run_worker=run_worker)
+        client = TestClient(app, **kwargs)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in reversed(opened):
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+def run(client: TestClient, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a coroutine function inside the app's event loop (where the ORM lives)."""
+
+    async def call() -> Any:
+        return await func(*args, **kwargs)
+
+    assert client.portal is not None
+    return client.portal.call(call)
+
+
+@pytest.fixture
+def make_user(client: TestClient) -> Callable[..., User]:
+    counter = iter(range(10_000))
+
+    def create(role: Role = Role.MEMBER, phone: str | None = None, name: str = "") -> User:
+        phone = phone or f"137{next(counter):08d}"
+        cipher = client.app.state.kernel.cipher
+        return run(
+            client,
+            accounts.create_user,
+            cipher,
+            phone=phone,
+            password=PASSWORD,
+            role=role,
+            display_name=name,
+        )
+
+    return create
+
+
+def login(client: TestClient, user: User, password: str = PASSWORD) -> dict[str, Any]:
+    """Log in over the JSON API; returns the response body (user + csrf_token)."""
+    phone = accounts.phone_of(client.app.state.kernel.cipher, user)
+    response = client.post("/api/v1/session", json={"phone": phone, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()

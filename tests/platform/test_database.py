@@ -1,0 +1,40 @@
+"""Migrations: applied by `qingyuan migrate`, idempotent, and required before serving."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from starlette.testclient import TestClient
+
+from qingyuan import cli
+from qingyuan.platform.database import DatabaseNotMigrated, migrate, pending_migrations
+from qingyuan.web.app import create_app
+
+
+def test_fresh_database_has_pending_migrations_then_none(settings):
+    assert "platform.0001_initial" in asyncio.run(pending_migrations(settings))
+    asyncio.run(migrate(settings))
+    asyncio.run(migrate(settings))  # a second run is harmless
+    assert asyncio.run(pending_migrations(settings)) == []
+
+
+def test_app_refuses_to_start_on_an_unmigrated_database(settings):
+    app = create_app(settings, run_worker=False)
+    with pytest.raises(DatabaseNotMigrated, match="qingyuan migrate"), TestClient(app):
+        pass
+
+
+def test_serve_refuses_an_unmigrated_database_with_a_clear_message(stack, monkeypatch, capsys):
+    for name, value in stack.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["serve"]) == 2
+    assert "Run `qingyuan migrate` first" in capsys.readouterr().err
+
+
+def test_migrate_command(stack, monkeypatch, capsys, settings):
+    for name, value in stack.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert asyncio.run(pending_migrations(settings)) == []

@@ -1,0 +1,73 @@
+"""Background jobs: the housekeeping schedule, delivery through the worker, retries, failures."""
+
+from __future__ import annotations
+
+import time
+
+from taskiq.schedule_sources import LabelScheduleSource
+
+from qingyuan.platform.housekeeping import LAST_RUN_KEY
+from qingyuan.platform.jobs import job, kick
+from qingyuan.platform.models import AuditEntry
+from tests.conftest import run
+
+ATTEMPTS: dict[str, int] = {}
+
+
+@job("tests.flaky", retries=4, retry_delay=0.1)
+async def flaky(key: str) -> None:
+    """Fails twice, then succeeds: a department that recovers."""
+    ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
+    if ATTEMPTS[key] < 3:
+        raise ConnectionError("not yet")
+
+
+@job("tests.broken", retries=2, retry_delay=0.1)
+async def broken(key: str) -> None:
+    ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
+    raise ValueError("always")
+
+
+def wait_for(condition, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_housekeeping_is_scheduled_by_cron(client):
+    broker = client.app.state.kernel.broker
+    source = LabelScheduleSource(broker)
+    run(client, source.startup)
+    schedules = run(client, source.get_schedules)
+    housekeeping = [s for s in schedules if s.task_name == "platform.purge_expired_sessions"]
+    assert housekeeping and housekeeping[0].cron == "*/10 * * * *"
+    assert housekeeping[0].cron_offset == "Asia/Shanghai"
+
+
+def test_kicked_job_runs_in_the_embedded_worker(make_client):
+    client = make_client(run_worker=True)
+    kernel = client.app.state.kernel
+    run(client, kick, kernel.broker, "platform.purge_expired_sessions")
+    assert wait_for(lambda: run(client, kernel.redis.get, LAST_RUN_KEY) is not None)
+
+
+def test_failing_job_is_retried_until_it_succeeds(make_client, request):
+    client = make_client(run_worker=True)
+    key = request.node.nodeid
+    run(client, kick, client.app.state.kernel.broker, "tests.flaky", key)
+    assert wait_for(lambda: ATTEMPTS.get(key) == 3)
+    time.sleep(0.5)
+    assert ATTEMPTS[key] == 3  # no further runs once it succeeded
+
+
+def test_job_that_keeps_failing_is_visible_to_admins(make_client, request):
+    client = make_client(run_worker=True)
+    key = request.node.nodeid
+    run(client, kick, client.app.state.kernel.broker, "tests.broken", key)
+    assert wait_for(lambda: run(client, AuditEntry.filter(action="job.failed").count) == 1)
+    entry = run(client, AuditEntry.get, action="job.failed")
+    assert entry.data == {"task": "tests.broken", "error": "ValueError"}
+    assert ATTEMPTS[key] == 2

@@ -1,0 +1,116 @@
+"""Sessions: fixation, server-side logout, idle and absolute timeouts, account disabling."""
+
+from __future__ import annotations
+
+import time
+
+from qingyuan.platform import accounts
+from qingyuan.web.security import SESSION_COOKIE
+from tests.conftest import PASSWORD, login, run
+
+
+def use_session(client, session_id: str) -> None:
+    """Send exactly this session cookie, as a browser replaying a copied cookie would."""
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, session_id, domain="testserver.local")
+
+
+def test_login_issues_a_new_session_id_and_the_old_one_is_refused(client, make_user):
+    user = make_user()
+    login(client, user)
+    first = client.cookies[SESSION_COOKIE]
+    login(client, user)
+    second = client.cookies[SESSION_COOKIE]
+    assert first != second
+    assert len(second) >= 32
+
+    use_session(client, first)
+    assert client.get("/api/v1/me").status_code == 401
+    use_session(client, second)
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_a_planted_session_id_is_not_adopted_at_login(client, make_user):
+    user = make_user()
+    use_session(client, "attacker-chosen-session-id-0123456789")
+    login(client, user)
+    assert client.cookies[SESSION_COOKIE] != "attacker-chosen-session-id-0123456789"
+
+
+def test_form_login_also_rotates_the_session(client, make_user):
+    user = make_user()
+    login(client, user)
+    before = client.cookies[SESSION_COOKIE]
+    client.get("/login")
+    phone = accounts.phone_of(client.app.state.kernel.cipher, user)
+    token = client.get("/home").text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post(
+        "/login",
+        data={"phone": phone, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert client.cookies[SESSION_COOKIE] != before
+
+
+def test_logout_deletes_the_session_on_the_server(client, make_user):
+    body = login(client, make_user())
+    stolen = client.cookies[SESSION_COOKIE]
+    response = client.delete("/api/v1/session", headers={"X-CSRF-Token": body["csrf_token"]})
+    assert response.status_code == 204
+    use_session(client, stolen)  # a copy of the cookie kept by an attacker
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_idle_timeout_ends_a_quiet_session(make_settings, make_client):
+    client = make_client(make_settings(QINGYUAN_SESSION_IDLE_SECONDS="1"))
+    user = run(
+        client,
+        accounts.create_user,
+        client.app.state.kernel.cipher,
+        phone="13612345678",
+        password=PASSWORD,
+        role="member",
+    )
+    login(client, user)
+    assert client.get("/api/v1/me").status_code == 200
+    time.sleep(1.3)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_absolute_timeout_ends_even_an_active_session(make_settings, make_client):
+    client = make_client(make_settings(QINGYUAN_SESSION_ABSOLUTE_SECONDS="2"))
+    user = run(
+        client,
+        accounts.create_user,
+        client.app.state.kernel.cipher,
+        phone="13612345679",
+        password=PASSWORD,
+        role="member",
+    )
+    login(client, user)
+    for _ in range(3):
+        assert client.get("/api/v1/me").status_code == 200
+        time.sleep(0.5)
+    time.sleep(1.0)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_disabling_an_account_ends_its_sessions(client, make_user):
+    user = make_user()
+    login(client, user)
+    kernel = client.app.state.kernel
+    run(client, accounts.set_active, user, False)
+    assert run(client, kernel.sessions.delete_all_for_user, user.id) == 1
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_purging_drops_index_entries_of_expired_sessions(client, make_user):
+    user = make_user()
+    login(client, user)
+    kernel = client.app.state.kernel
+    run(
+        client, kernel.redis.delete, *run(client, kernel.redis.smembers, f"user-sessions:{user.id}")
+    )
+    assert run(client, kernel.sessions.purge_expired) == 1
+    assert run(client, kernel.sessions.purge_expired) == 0

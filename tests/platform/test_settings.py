@@ -1,0 +1,117 @@
+"""Settings: development defaults with kept keys; production refuses unsafe choices."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from qingyuan import cli
+from qingyuan.platform.settings import RateLimit, deploy_problems, load_settings, parse_pii_keys
+from qingyuan.web.app import UnsafeProductionSettings, create_app
+
+KEY = base64.b64encode(b"k" * 32).decode()
+SOUND = {
+    "QINGYUAN_ENV": "production",
+    "QINGYUAN_SECRET_KEY": "s" * 48,
+    "QINGYUAN_PII_KEYS": f"k2:{KEY},k1:{KEY}",
+    "QINGYUAN_BLIND_INDEX_KEY": "b" * 48,
+    "QINGYUAN_DATABASE_URL": "postgres://qingyuan@db:5432/qingyuan",
+    "QINGYUAN_REDIS_URL": "redis://redis:6379/0",
+    "QINGYUAN_ALLOWED_HOSTS": "qingyuan.example.cn",
+    "QINGYUAN_DEPARTMENTS_URL": "https://departments.example.cn",
+}
+
+
+def test_development_defaults(tmp_path):
+    settings = load_settings({"QINGYUAN_DATA_DIR": str(tmp_path)}, env_file=None)
+    assert settings.env == "development"
+    assert settings.database_url == f"sqlite://{tmp_path}/qingyuan.sqlite3"
+    assert settings.redis_url == "memory://"
+    assert settings.timezone == "Asia/Shanghai"
+    assert settings.generated_keys and len(settings.secret_key) >= 32
+
+
+def test_generated_keys_are_kept_between_starts(tmp_path):
+    first = load_settings({"QINGYUAN_DATA_DIR": str(tmp_path)}, env_file=None)
+    second = load_settings({"QINGYUAN_DATA_DIR": str(tmp_path)}, env_file=None)
+    assert first.secret_key == second.secret_key and first.pii_keys == second.pii_keys
+    assert (tmp_path / "generated-keys.json").stat().st_mode & 0o077 == 0
+
+
+def test_dotenv_file_is_read(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("QINGYUAN_TIMEZONE=Asia/Urumqi\n")
+    settings = load_settings({"QINGYUAN_DATA_DIR": str(tmp_path)}, env_file=env_file)
+    assert settings.timezone == "Asia/Urumqi"
+
+
+def test_production_never_generates_keys(tmp_path):
+    settings = load_settings(
+        {"QINGYUAN_DATA_DIR": str(tmp_path), "QINGYUAN_ENV": "production"}, env_file=None
+    )
+    assert settings.generated_keys and not settings.pii_keys
+    assert not (tmp_path / "generated-keys.json").exists()
+
+
+def test_deploy_problems_name_every_unsafe_default(tmp_path):
+    problems = deploy_problems(
+        load_settings(
+            {
+                "QINGYUAN_DATA_DIR": str(tmp_path),
+                "QINGYUAN_ENV": "production",
+                "QINGYUAN_DEBUG": "true",
+            },
+            env_file=None,
+        )
+    )
+    text = "\n".join(problems)
+    for expected in [
+        "generated development keys",
+        "memory://",
+        "SQLite",
+        "QINGYUAN_DEBUG",
+        "QINGYUAN_ALLOWED_HOSTS",
+        "QINGYUAN_PII_KEYS is empty",
+        "inprocess",
+    ]:
+        assert expected in text
+
+
+def test_sound_settings_have_no_problems(tmp_path):
+    settings = load_settings({**SOUND, "QINGYUAN_DATA_DIR": str(tmp_path)}, env_file=None)
+    assert deploy_problems(settings) == []
+    assert [key_id for key_id, _ in settings.pii_keys] == ["k2", "k1"]
+
+
+def test_production_app_refuses_to_start_on_unsafe_settings(tmp_path):
+    settings = load_settings(
+        {"QINGYUAN_DATA_DIR": str(tmp_path), "QINGYUAN_ENV": "production"}, env_file=None
+    )
+    with pytest.raises(UnsafeProductionSettings, match="memory://"):
+        create_app(settings)
+
+
+def test_check_deploy_exits_non_zero_and_lists_problems(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("QINGYUAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("QINGYUAN_ENV", "production")
+    assert cli.main(["check", "--deploy"]) == 1
+    out = capsys.readouterr().out
+    assert "SQLite" in out and "memory://" in out and "problem(s) found" in out
+
+
+def test_check_deploy_exits_zero_when_sound(tmp_path, monkeypatch, capsys):
+    for name, value in {**SOUND, "QINGYUAN_DATA_DIR": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["check", "--deploy"]) == 0
+    assert "No problems found" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text", ["abc", "0/60", "5/0", "k1:short"])
+def test_malformed_values_are_rejected(text):
+    with pytest.raises(ValueError):
+        RateLimit.parse(text) if "/" in text or text == "abc" else parse_pii_keys(text)
+
+
+def test_rate_limit_parsing():
+    assert RateLimit.parse("5/900") == RateLimit(5, 900)

@@ -1,0 +1,95 @@
+"""The `qingyuan` command: refusals with clear messages, staff creation, idempotent demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from qingyuan import cli, demo
+from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.models import AuditEntry, Role, User
+
+
+@pytest.fixture
+def env(stack, monkeypatch):
+    for name, value in stack.items():
+        monkeypatch.setenv(name, value)
+    return stack
+
+
+def test_serve_refuses_two_workers_on_in_memory_redis(env, monkeypatch, capsys):
+    monkeypatch.setenv("QINGYUAN_REDIS_URL", "memory://")
+    assert cli.main(["serve", "--workers", "2"]) == 2
+    assert "memory://" in capsys.readouterr().err
+
+
+def test_worker_needs_a_redis_server(env, monkeypatch, capsys):
+    monkeypatch.setenv("QINGYUAN_REDIS_URL", "memory://")
+    assert cli.main(["worker"]) == 2
+    assert "needs a Redis server" in capsys.readouterr().err
+
+
+def test_production_serve_lists_the_problems(env, monkeypatch, capsys):
+    monkeypatch.setenv("QINGYUAN_ENV", "production")
+    assert cli.main(["serve"]) == 2
+    assert "Refusing to start in production" in capsys.readouterr().err
+
+
+def test_createuser_makes_a_staff_account_and_audits_it(env, settings, capsys):
+    assert cli.main(["migrate"]) == 0
+    assert (
+        cli.main(
+            [
+                "createuser",
+                "--role",
+                "matchmaker",
+                "--phone",
+                "138 1234 5678",
+                "--name",
+                "红娘王姐",
+                "--password",
+                "volunteer-2026",
+            ]
+        )
+        == 0
+    )
+    assert "Created matchmaker account" in capsys.readouterr().out
+
+    async def check() -> tuple[User, AuditEntry]:
+        async with connected(settings):
+            return await User.get(), await AuditEntry.get(action="account.created")
+
+    user, entry = asyncio.run(check())
+    assert user.role == Role.MATCHMAKER and user.display_name == "红娘王姐"
+    assert entry.target_id == str(user.id)
+    assert "13812345678" not in user.phone_encrypted
+
+
+def test_createuser_reports_bad_input_without_a_traceback(env, capsys):
+    assert cli.main(["migrate"]) == 0
+    assert (
+        cli.main(
+            ["createuser", "--role", "admin", "--phone", "123", "--password", "volunteer-2026"]
+        )
+        == 2
+    )
+    assert "11 位" in capsys.readouterr().err  # the operator's locale defaults to zh-CN
+
+
+def test_demo_seed_is_idempotent_and_writes_every_login(settings):
+    asyncio.run(migrate(settings))
+    first = asyncio.run(demo.seed(settings, members=5))
+    second = asyncio.run(demo.seed(settings, members=5))
+    assert first == second
+
+    async def count() -> int:
+        async with connected(settings):
+            return await User.all().count()
+
+    assert asyncio.run(count()) == 7
+    written = json.loads((settings.data_dir / demo.ACCOUNTS_FILE).read_text())
+    assert {entry["role"] for entry in written} == {"admin", "matchmaker", "member"}
+    assert all(set(entry) >= {"role", "phone", "password"} for entry in written)
+    assert "http://127.0.0.1:8000/" in demo.banner("http://127.0.0.1:8000/", first, settings)
