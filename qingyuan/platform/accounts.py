@@ -63,7 +63,7 @@ async def create_user(
             phone_encrypted=cipher.encrypt(phone, purpose=PHONE_PURPOSE),
             phone_index=phone_index(cipher, phone),
             display_name=display_name,
-            password_hash=passwords.hash_password(password),
+            password_hash=await passwords.hash_password(password),
         )
     except IntegrityError as exc:
         raise Conflict(_("This phone number cannot be registered.")) from exc
@@ -76,14 +76,14 @@ async def find_by_phone(cipher: PIICipher, phone: str) -> User | None:
 async def authenticate(cipher: PIICipher, phone: str, password: str) -> User | None:
     """The active user with these credentials, or None (same cost whether or not it exists)."""
     user = await find_by_phone(cipher, phone)
-    if not passwords.verify_password(user.password_hash if user else None, password):
+    if not await passwords.verify_password(user.password_hash if user else None, password):
         return None
     if user is None or not user.is_active:
         return None
     user.last_login_at = now()
     update = ["last_login_at"]
     if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+        user.password_hash = await passwords.hash_password(password)
         update.append("password_hash")
     await user.save(update_fields=update)
     return user

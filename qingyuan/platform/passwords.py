@@ -1,7 +1,12 @@
-"""Passwords: argon2id, rehashed on login when the parameters change."""
+"""Passwords: argon2id, rehashed on login when the parameters change.
+
+Hashing is deliberately slow (tens of milliseconds of CPU), so it runs in a worker thread:
+argon2 releases the GIL, and the event loop keeps serving other requests meanwhile.
+"""
 
 from __future__ import annotations
 
+from anyio import to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -11,11 +16,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("qingyuan-timing-equaliser")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def hash_password(password: str) -> str:
+    return await to_thread.run_sync(_hasher.hash, password)
 
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
+async def verify_password(stored_hash: str | None, password: str) -> bool:
+    return await to_thread.run_sync(_verify, stored_hash, password)
+
+
+def _verify(stored_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each prints its figures and a ratio against a same-run reference."""
