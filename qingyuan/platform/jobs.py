@@ -50,7 +50,7 @@ class JobSpec:
 _registry: dict[str, JobSpec] = {}
 
 # Modules that declare jobs; each part of Qingyuan adds its own here.
-JOB_MODULES = ("qingyuan.platform.housekeeping",)
+JOB_MODULES = ("qingyuan.platform.housekeeping", "qingyuan.verification.pipeline")
 
 
 def job(
@@ -159,8 +159,8 @@ class Worker:
         self._tasks = [
             asyncio.create_task(receiver.listen(self._finished), name="qingyuan-receiver"),
             asyncio.create_task(
-                # Schedules are re-read every second so that delayed retries start on time.
-                loop.run(update_interval=timedelta(seconds=1), skip_first_run=True),
+                # Schedules are re-read every few seconds so delayed retries start on time.
+                loop.run(update_interval=timedelta(seconds=5), skip_first_run=True),
                 name="qingyuan-scheduler",
             ),
         ]
