@@ -109,6 +109,22 @@ async def _create_staff(settings: Settings, role: str, phone: str, password: str
     return user.id
 
 
+def cmd_departments(args: argparse.Namespace, settings: Settings) -> int:
+    """The six mock departments as their own HTTP service (one process: keys live in memory)."""
+    import uvicorn
+
+    from qingyuan.verification.settings import verification_settings
+    from qingyuan.verification.wiring import mock_departments_app
+
+    app = mock_departments_app(verification_settings(settings))
+    print(
+        f"Mock departments on http://{args.host}:{args.port}/{{department}}/ — set "
+        f"QINGYUAN_DEPARTMENTS_URL=http://{args.host}:{args.port} for the platform."
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _check_servable(settings: Settings, workers: int) -> None:
     if workers > 1 and settings.uses_memory_redis:
         raise CommandError(
@@ -159,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="")
     create.add_argument("--password", help="prompted for when omitted")
     create.set_defaults(func=cmd_createuser)
+    departments = sub.add_parser("departments", help="the mock government departments")
+    departments_sub = departments.add_subparsers(dest="action", required=True)
+    departments_serve = departments_sub.add_parser("serve", help="serve them over HTTP")
+    departments_serve.add_argument("--host", default="127.0.0.1")
+    departments_serve.add_argument("--port", type=int, default=8100)
+    departments_serve.set_defaults(func=cmd_departments)
     return parser
 
 

@@ -10,6 +10,7 @@ import pytest
 from qingyuan import cli, demo
 from qingyuan.platform.database import connected, migrate
 from qingyuan.platform.models import AuditEntry, Role, User
+from qingyuan.verification.models import Member
 
 
 @pytest.fixture
@@ -84,11 +85,14 @@ def test_demo_seed_is_idempotent_and_writes_every_login(settings):
     second = asyncio.run(demo.seed(settings, members=5))
     assert first == second
 
-    async def count() -> int:
+    async def count() -> tuple[int, list[str]]:
         async with connected(settings):
-            return await User.all().count()
+            statuses = await Member.all().values_list("status", flat=True)
+            return await User.all().count(), sorted(statuses)
 
-    assert asyncio.run(count()) == 7
+    users, statuses = asyncio.run(count())
+    assert users == 2 + 5 + 2  # staff, members, the two showcase personas
+    assert statuses == ["rejected"] * 2 + ["verified"] * 5  # verified by the departments
     written = json.loads((settings.data_dir / demo.ACCOUNTS_FILE).read_text())
     assert {entry["role"] for entry in written} == {"admin", "matchmaker", "member"}
     assert all(set(entry) >= {"role", "phone", "password"} for entry in written)

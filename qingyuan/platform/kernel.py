@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from taskiq import AsyncBroker
@@ -23,8 +24,15 @@ class Kernel:
     sessions: SessionStore
     broker: AsyncBroker
     delayed_jobs: ListRedisScheduleSource
+    # Per-part services built on first use (e.g. the department clients of verification),
+    # closed with the kernel; the kernel itself knows none of the parts.
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
+        for extension in self.extensions.values():
+            if hasattr(extension, "aclose"):
+                await extension.aclose()
+        self.extensions.clear()
         await self.broker.shutdown()
         await self.redis.aclose()
 

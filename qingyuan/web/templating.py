@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from qingyuan.platform import i18n
+from qingyuan.verification import status
 from qingyuan.web.security import csrf_token, current_user, remember_visitor
 
 LARGE_TEXT_COOKIE = "qy_large"
@@ -27,6 +28,12 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.globals.update(
+        degree_text=status.degree_text,
+        employment_text=status.employment_text,
+        department_checks_for=status.department_checks_for,
+        status_text=status.status_text,
+    )
     return env
 
 

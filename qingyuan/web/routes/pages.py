@@ -10,8 +10,16 @@ from qingyuan.platform import login
 from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
+from qingyuan.verification.review import member_of
 from qingyuan.web.routes.api import client_ip, set_session_cookie
-from qingyuan.web.security import SESSION_COOKIE, current_session, guard, kernel_of, safe_next
+from qingyuan.web.security import (
+    SESSION_COOKIE,
+    current_session,
+    current_user,
+    guard,
+    kernel_of,
+    safe_next,
+)
 from qingyuan.web.templating import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, render
 
 ONE_YEAR = 365 * 24 * 3600
@@ -60,7 +68,9 @@ async def logout(request: Request) -> Response:
 
 @guard(login=True)
 async def home(request: Request) -> Response:
-    return await render(request, "home.html")
+    user = await current_user(request)
+    member = await member_of(user) if user else None
+    return await render(request, "home.html", {"member": member})
 
 
 @guard()

@@ -3,4 +3,37 @@ document.addEventListener("DOMContentLoaded", () => {
   // Bring the first error into view and focus so screen-reader and keyboard users land on it.
   const invalid = document.querySelector('[aria-invalid="true"]');
   if (invalid) invalid.focus();
+  watchVerification();
 });
+
+// While verification is pending, ask the API every few seconds and reload once it changes.
+function watchVerification() {
+  const line = document.querySelector("[data-verification-status]");
+  if (!line || line.dataset.verificationStatus !== "pending") return;
+  const known = JSON.stringify(departmentStates());
+  const poll = async () => {
+    try {
+      const response = await fetch("/api/v1/me/verification", { credentials: "same-origin" });
+      if (response.ok) {
+        const body = await response.json();
+        const states = Object.fromEntries(
+          Object.entries(body.departments).map(([key, d]) => [key, d.status]));
+        if (body.status !== "pending" || JSON.stringify(states) !== known) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch (error) { /* offline for a moment: try again */ }
+    setTimeout(poll, 3000);
+  };
+  setTimeout(poll, 2000);
+}
+
+function departmentStates() {
+  const states = {};
+  document.querySelectorAll("[data-department]").forEach((item) => {
+    const match = item.className.match(/dept-(\w+)/);
+    states[item.dataset.department] = match ? match[1] : "";
+  });
+  return states;
+}

@@ -1,0 +1,1 @@
+"""verification part of Qingyuan (see DESIGN.md)."""

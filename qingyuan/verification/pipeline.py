@@ -1,0 +1,178 @@
+"""The verification pipeline: ask the departments, store each answer as it comes, decide.
+
+A member is `verified` only when all six departments answered with a believed attestation
+and every gate passed; `rejected` as soon as a believed attestation fails a gate; `pending`
+otherwise. An outage, a timeout or an unbelievable token is never the member's fault: the
+check stays open (status `error`), the job raises so the queue retries it with backoff, and
+the periodic sweep picks up whatever the retries did not finish.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from taskiq import Context, TaskiqDepends
+from tortoise.timezone import now
+
+from qingyuan.platform import audit
+from qingyuan.platform.jobs import job, kick
+from qingyuan.platform.kernel import Kernel
+from qingyuan.verification.attestations import Attestation, AttestationInvalid
+from qingyuan.verification.client import DepartmentAnswer, DepartmentRefused, ask_all
+from qingyuan.verification.models import (
+    AppealStatus,
+    CheckStatus,
+    Consent,
+    DepartmentCheck,
+    Member,
+    VerificationStatus,
+)
+from qingyuan.verification.registration import CHECK_JOB, ID_PURPOSE, NAME_PURPOSE
+from qingyuan.verification.settings import verification_settings
+from qingyuan.verification.wiring import department_clients
+
+logger = logging.getLogger(__name__)
+OPEN_STATUSES = (CheckStatus.PENDING, CheckStatus.ERROR)
+SWEEP_AFTER = timedelta(minutes=5)
+
+
+class DepartmentsPending(Exception):
+    """Some departments gave no usable answer yet; raised so the job is retried."""
+
+
+async def has_consent(member: Member) -> bool:
+    return not await Consent.filter(member=member, withdrawn_at__not_isnull=True).exists()
+
+
+async def check_member(kernel: Kernel, member_id: int) -> VerificationStatus:
+    """Ask every department whose check is open; idempotent, safe to run concurrently."""
+    member = await Member.get(id=member_id)
+    if not await has_consent(member):
+        return member.status  # consent withdrawn: processing stops (PIPL art. 15)
+    open_checks = {
+        c.department: c
+        for c in await DepartmentCheck.filter(member=member, status__in=OPEN_STATUSES)
+    }
+    if open_checks:
+        clients = department_clients(kernel)
+        id_number = kernel.cipher.decrypt(member.id_number_encrypted, purpose=ID_PURPOSE)
+        name = kernel.cipher.decrypt(member.real_name_encrypted, purpose=NAME_PURPOSE)
+        async for answer in ask_all([clients[d] for d in open_checks], id_number, name):
+            await _store(open_checks[answer.department], answer)
+    status = await decide(kernel, member)
+    if await DepartmentCheck.filter(member=member, status=CheckStatus.ERROR).exists():
+        raise DepartmentsPending(f"member {member_id}: departments still to answer")
+    return status
+
+
+async def _store(check: DepartmentCheck, answer: DepartmentAnswer) -> None:
+    """Keep one department's answer: its enums and booleans and the signed token as evidence."""
+    check.attempts += 1
+    check.checked_at = now()
+    outcome = answer.outcome
+    if isinstance(outcome, Attestation):
+        failure = outcome.gate_failure
+        check.status = CheckStatus.NEGATIVE if failure else CheckStatus.CONFIRMED
+        check.reason = failure or ""
+        check.claims = dict(outcome.claims)
+        check.attestation = outcome.token
+    else:
+        check.status = CheckStatus.ERROR
+        check.reason = _error_reason(outcome)
+        if check.reason != "unavailable":
+            # Not an outage: a forged token or our own misconfiguration. Admins must look.
+            await audit.record(
+                None,
+                "verification.department_misbehaved",
+                target_type="department",
+                target_id=check.department,
+                reason=check.reason,
+            )
+    await check.save()
+
+
+def _error_reason(error: Exception) -> str:
+    if isinstance(error, AttestationInvalid):
+        return error.reason
+    return "refused" if isinstance(error, DepartmentRefused) else "unavailable"
+
+
+async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
+    """Derive the member's status from the stored checks, and audit any change."""
+    checks = await DepartmentCheck.filter(member=member)
+    reasons = sorted({c.reason for c in checks if c.status == CheckStatus.NEGATIVE})
+    all_confirmed = len(checks) == 6 and all(c.status == CheckStatus.CONFIRMED for c in checks)
+    if reasons and member.appeal_status != AppealStatus.APPROVED:
+        status = VerificationStatus.REJECTED
+    elif all_confirmed or (
+        member.appeal_status == AppealStatus.APPROVED
+        and not any(c.status in OPEN_STATUSES for c in checks)
+    ):
+        status = VerificationStatus.VERIFIED
+    elif member.status == VerificationStatus.VERIFIED and not reasons:
+        status = VerificationStatus.VERIFIED  # a re-check in progress keeps the badge
+    else:
+        status = VerificationStatus.PENDING
+    _record_badges(member, checks)
+    if status == VerificationStatus.VERIFIED and all_confirmed:
+        valid_days = verification_settings(kernel.settings).attestation_valid_days
+        member.verified_at = member.verified_at if member.status == status else now()
+        member.recheck_due_at = now() + timedelta(days=valid_days)
+    changed = status != member.status or reasons != member.reasons
+    member.status, member.reasons = status, reasons
+    await member.save()
+    if changed:
+        await audit.record(
+            None,
+            f"verification.{status.value}",
+            target_type="member",
+            target_id=member.id,
+            reasons=reasons,
+        )
+    return status
+
+
+def _record_badges(member: Member, checks: list[DepartmentCheck]) -> None:
+    claims = {c.department: c.claims for c in checks if c.status == CheckStatus.CONFIRMED}
+    member.degree = claims.get("education", {}).get("degree", member.degree)
+    member.employment = claims.get("human_resources", {}).get("employment", member.employment)
+    member.hukou_region = claims.get("public_security", {}).get("hukou_region", member.hukou_region)
+
+
+async def reopen_expired(kernel: Kernel) -> list[int]:
+    """Attestations age: mark the checks of members due for a re-check as pending again."""
+    due = await Member.filter(status=VerificationStatus.VERIFIED, recheck_due_at__lte=now())
+    for member in due:
+        await DepartmentCheck.filter(member=member).update(status=CheckStatus.PENDING)
+        member.recheck_due_at = None
+        await member.save(update_fields=["recheck_due_at"])
+    return [member.id for member in due]
+
+
+async def stalled_members(cutoff: timedelta = SWEEP_AFTER) -> list[int]:
+    """Members with an open check nobody has tried for a while (retries ran out, a crash)."""
+    stale = now() - cutoff
+    checks = (
+        await DepartmentCheck.filter(status__in=OPEN_STATUSES)
+        .filter(member__status__in=[VerificationStatus.PENDING, VerificationStatus.VERIFIED])
+        .values_list("member_id", "checked_at")
+    )
+    return sorted(
+        {member_id for member_id, checked in checks if checked is None or checked <= stale}
+    )
+
+
+@job(CHECK_JOB, retries=8, retry_delay=15)
+async def check_member_job(member_id: int, context: Context = TaskiqDepends()) -> str:
+    return (await check_member(context.state.kernel, member_id)).value
+
+
+@job("verification.sweep", cron="*/5 * * * *")
+async def sweep_job(context: Context = TaskiqDepends()) -> int:
+    """Re-queue stalled checks and due re-checks, so no member waits forever."""
+    kernel: Kernel = context.state.kernel
+    members = sorted({*await stalled_members(), *await reopen_expired(kernel)})
+    for member_id in members:
+        await kick(kernel.broker, CHECK_JOB, member_id)
+    return len(members)

@@ -1,0 +1,148 @@
+"""What members and staff do after the checks: appeal, withdraw consent, review, unmask.
+
+Every staff action here writes the audit log; unmasking requires a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.timezone import now
+from tortoise.transactions import in_transaction
+
+from qingyuan.platform import audit
+from qingyuan.platform.accounts import phone_of
+from qingyuan.platform.crypto import PIICipher, mask_id_number, mask_name, mask_phone
+from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
+from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.kernel import Kernel
+from qingyuan.platform.models import User
+from qingyuan.verification.models import (
+    AppealStatus,
+    Consent,
+    Member,
+    VerificationStatus,
+)
+from qingyuan.verification.pipeline import decide
+from qingyuan.verification.registration import ID_PURPOSE, NAME_PURPOSE
+
+APPEAL_MIN, APPEAL_MAX = 10, 1000
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    real_name: str
+    id_number: str
+    phone: str
+
+
+def personal_data(cipher: PIICipher, member: Member, user: User, *, masked: bool) -> PersonalData:
+    name = cipher.decrypt(member.real_name_encrypted, purpose=NAME_PURPOSE)
+    number = cipher.decrypt(member.id_number_encrypted, purpose=ID_PURPOSE)
+    phone = phone_of(cipher, user)
+    if masked:
+        return PersonalData(mask_name(name), mask_id_number(number), mask_phone(phone))
+    return PersonalData(name, number, phone)
+
+
+async def member_of(user: User) -> Member | None:
+    return await Member.get_or_none(user=user)
+
+
+async def appeal(member: Member, text: str) -> None:
+    """A rejected member explains why the decision is wrong; it goes to the admin queue."""
+    text = text.strip()
+    if member.status != VerificationStatus.REJECTED:
+        raise Conflict(_("Only a rejected verification can be appealed."))
+    if member.appeal_status == AppealStatus.OPEN:
+        raise Conflict(_("Your appeal is already being reviewed."))
+    if not APPEAL_MIN <= len(text) <= APPEAL_MAX:
+        raise ValidationFailed(
+            fields={
+                "text": _(
+                    "Please explain in %(min)d to %(max)d characters.",
+                    min=APPEAL_MIN,
+                    max=APPEAL_MAX,
+                )
+            }
+        )
+    member.appeal_status, member.appeal_text, member.appeal_at = AppealStatus.OPEN, text, now()
+    await member.save(update_fields=["appeal_status", "appeal_text", "appeal_at"])
+    await audit.record(
+        await member.user, "verification.appealed", target_type="member", target_id=member.id
+    )
+
+
+async def withdraw_consent(member: Member) -> None:
+    """Withdrawal stops all processing; the member can no longer be matched (idempotent)."""
+    async with in_transaction():
+        updated = await Consent.filter(member=member, withdrawn_at__isnull=True).update(
+            withdrawn_at=now()
+        )
+        if updated:
+            member.status = VerificationStatus.PENDING
+            member.reasons = ["consent_withdrawn"]
+            await member.save(update_fields=["status", "reasons"])
+            await audit.record(
+                await member.user,
+                "verification.consent_withdrawn",
+                target_type="member",
+                target_id=member.id,
+            )
+
+
+async def review_queue() -> list[Member]:
+    """Open appeals first, then rejected, then pending members; oldest first in each group."""
+    members = (
+        await Member.filter(status__in=[VerificationStatus.PENDING, VerificationStatus.REJECTED])
+        .prefetch_related("user", "checks")
+        .order_by("created_at")
+    )
+    order = {AppealStatus.OPEN: 0}
+    return sorted(
+        members,
+        key=lambda m: (order.get(m.appeal_status, 1), m.status != VerificationStatus.REJECTED),
+    )
+
+
+async def get_for_review(member_id: int) -> Member:
+    member = await Member.get_or_none(id=member_id).prefetch_related("user", "checks")
+    if member is None:
+        raise NotFound()
+    return member
+
+
+async def unmask(cipher: PIICipher, admin: User, member: Member, reason: str) -> PersonalData:
+    """The plain personal data, for a stated reason that goes to the audit log."""
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ValidationFailed(
+            fields={"reason": _("Say why you need to see this (at least 5 characters).")}
+        )
+    await audit.record(
+        admin, "member.unmasked", target_type="member", target_id=member.id, reason=reason
+    )
+    return personal_data(cipher, member, await member.user, masked=False)
+
+
+async def decide_appeal(
+    kernel: Kernel, admin: User, member: Member, decision: str, note: str
+) -> VerificationStatus:
+    """`approve` overrides the rejection (the department was wrong); `uphold` keeps it."""
+    if member.appeal_status != AppealStatus.OPEN:
+        raise Conflict(_("There is no open appeal for this member."))
+    if decision not in ("approve", "uphold") or len(note.strip()) < 5:
+        raise ValidationFailed(
+            fields={"note": _("Choose a decision and give a reason (at least 5 characters).")}
+        )
+    member.appeal_status = AppealStatus.APPROVED if decision == "approve" else AppealStatus.UPHELD
+    await member.save(update_fields=["appeal_status"])
+    action = "appeal_approved" if decision == "approve" else "appeal_upheld"
+    await audit.record(
+        admin,
+        f"verification.{action}",
+        target_type="member",
+        target_id=member.id,
+        reason=note.strip(),
+    )
+    return await decide(kernel, member)

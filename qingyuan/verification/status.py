@@ -1,0 +1,126 @@
+"""Verification as people read it: department names, progress, reasons, badges, the gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qingyuan.platform.errors import Forbidden
+from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.models import User
+from qingyuan.verification.models import (
+    CheckStatus,
+    DepartmentCheck,
+    Member,
+    VerificationStatus,
+)
+from qingyuan.verification.protocol import DEPARTMENTS
+
+
+def department_name(key: str) -> str:
+    return {
+        "public_security": _("Public security"),
+        "civil_affairs": _("Civil affairs"),
+        "education": _("Education"),
+        "human_resources": _("Human resources and social security"),
+        "justice": _("Justice"),
+        "development_reform": _("Development and reform"),
+    }[key]
+
+
+def department_checks_for(key: str) -> str:
+    return {
+        "public_security": _("that your name and ID number belong together"),
+        "civil_affairs": _("that you are not married"),
+        "education": _("your highest degree"),
+        "human_resources": _("your employment"),
+        "justice": _("that you have no disqualifying record"),
+        "development_reform": _("that you are not on the dishonest-debtor list"),
+    }[key]
+
+
+def check_progress(status: CheckStatus) -> str:
+    return {
+        CheckStatus.CONFIRMED: _("Confirmed"),
+        CheckStatus.NEGATIVE: _("Not passed"),
+        CheckStatus.PENDING: _("Waiting for an answer"),
+        CheckStatus.ERROR: _("Department busy, we will ask again"),
+    }[status]
+
+
+def reason_text(code: str) -> str:
+    return {
+        "identity_mismatch": _(
+            "The name does not match the ID number in the public security records."
+        ),
+        "person_unknown": _("A department has no record of this ID number."),
+        "married": _(
+            "The civil affairs records show that you are married. Qingyuan is for unmarried people."
+        ),
+        "disqualifying_record": _("The justice records show a record that rules out membership."),
+        "dishonest_debtor": _("You are on the list of dishonest judgment debtors."),
+        "consent_withdrawn": _("You withdrew your consent, so verification has stopped."),
+    }.get(code, _("Verification did not pass."))
+
+
+def status_text(status: VerificationStatus) -> str:
+    return {
+        VerificationStatus.PENDING: _("Being verified"),
+        VerificationStatus.VERIFIED: _("Verified"),
+        VerificationStatus.REJECTED: _("Not verified"),
+    }[status]
+
+
+def degree_text(degree: str | None) -> str:
+    return {
+        "none": _("No degree"),
+        "high_school": _("High school"),
+        "associate": _("Associate"),
+        "bachelor": _("Bachelor's degree"),
+        "master": _("Master's degree"),
+        "doctorate": _("Doctorate"),
+    }.get(degree or "", "")
+
+
+def employment_text(employment: str | None) -> str:
+    return {
+        "employed": _("Employed"),
+        "self_employed": _("Self-employed"),
+        "unemployed": _("Looking for work"),
+        "student": _("Student"),
+    }.get(employment or "", "")
+
+
+async def verification_json(member: Member) -> dict[str, Any]:
+    """The contract of GET /api/v1/me/verification."""
+    checks = {c.department: c for c in await DepartmentCheck.filter(member=member)}
+    departments = {}
+    for key in DEPARTMENTS:
+        check = checks.get(key)
+        status = check.status if check else CheckStatus.PENDING
+        departments[key] = {
+            "status": status.value,
+            "name": department_name(key),
+            "label": check_progress(status),
+            "checked_at": check.checked_at.isoformat() if check and check.checked_at else None,
+        }
+    verified = member.status == VerificationStatus.VERIFIED
+    return {
+        "status": member.status.value,
+        "label": status_text(member.status),
+        "departments": departments,
+        "reasons": [{"code": code, "message": reason_text(code)} for code in member.reasons],
+        "badges": {"degree": member.degree, "employment": member.employment} if verified else {},
+        "appeal": {"status": member.appeal_status.value},
+    }
+
+
+async def ensure_verified(user: User) -> Member:
+    """The gate of matching and activities: only verified members pass, others learn why."""
+    member = await Member.get_or_none(user=user)
+    if member is None or member.status != VerificationStatus.VERIFIED:
+        message = _("Only verified members can do this.")
+        if member is not None:
+            reasons = " ".join(reason_text(code) for code in member.reasons)
+            message = reasons or _("Your verification is still in progress.")
+        raise Forbidden(message)
+    return member

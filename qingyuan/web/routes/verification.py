@@ -1,0 +1,314 @@
+"""Registration, verification status, appeal, consent, and the admin review queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from qingyuan.platform.errors import NotFound, UserError
+from qingyuan.platform.login import log_out
+from qingyuan.platform.models import Role
+from qingyuan.platform.sessions import Session
+from qingyuan.verification import registration, review
+from qingyuan.verification.models import Member
+from qingyuan.verification.status import verification_json
+from qingyuan.web.openapi import ApiRoute
+from qingyuan.web.routes.api import client_ip, json_body, set_session_cookie
+from qingyuan.web.security import current_session, current_user, guard, kernel_of
+from qingyuan.web.templating import render
+
+CHECK_STATES = ["confirmed", "negative", "pending", "error"]
+VERIFICATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "departments", "reasons"],
+    "properties": {
+        "status": {"type": "string", "enum": ["pending", "verified", "rejected"]},
+        "label": {"type": "string"},
+        "departments": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "status": {"type": "string", "enum": CHECK_STATES},
+                    "name": {"type": "string"},
+                    "label": {"type": "string"},
+                    "checked_at": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "reasons": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "badges": {"type": "object"},
+        "appeal": {"type": "object"},
+    },
+}
+REGISTRATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["phone", "password", "real_name", "id_number", "consents"],
+    "properties": {
+        "phone": {"type": "string"},
+        "password": {"type": "string"},
+        "real_name": {"type": "string"},
+        "id_number": {"type": "string"},
+        "consents": {
+            "type": "object",
+            "properties": {
+                "sensitive_personal_information": {"type": "boolean"},
+                "matching": {"type": "boolean"},
+            },
+        },
+    },
+}
+
+
+async def _register(request: Request, body: dict[str, Any]) -> tuple[Member, Session]:
+    """Register, then log the new member in (a fresh session, as at any login)."""
+    kernel = kernel_of(request)
+    user, member = await registration.register(kernel, body, client_ip(request))
+    await log_out(kernel, await current_session(request))
+    return member, await kernel.sessions.create(user.id, user.role)
+
+
+@guard(csrf=False)  # like login: JSON only, Origin-checked, no session yet to hold a token
+async def create_registration(request: Request) -> Response:
+    member, session = await _register(request, await json_body(request))
+    response = JSONResponse(
+        {
+            "member_id": member.id,
+            "csrf_token": session.csrf_token,
+            "verification": await verification_json(member),
+        },
+        status_code=201,
+    )
+    set_session_cookie(request, response, session.id)
+    return response
+
+
+async def _own_member(request: Request) -> Member:
+    user = await current_user(request)
+    member = await review.member_of(user) if user else None
+    if member is None:
+        raise NotFound()
+    return member
+
+
+@guard(login=True)
+async def my_verification(request: Request) -> Response:
+    return JSONResponse(await verification_json(await _own_member(request)))
+
+
+@guard(login=True)
+async def appeal_api(request: Request) -> Response:
+    member = await _own_member(request)
+    text = (await json_body(request)).get("text")
+    await review.appeal(member, text if isinstance(text, str) else "")
+    return JSONResponse(await verification_json(member))
+
+
+@guard(login=True)
+async def withdraw_consent_api(request: Request) -> Response:
+    member = await _own_member(request)
+    await review.withdraw_consent(member)
+    return JSONResponse(await verification_json(member))
+
+
+@guard()
+async def register_form(request: Request) -> Response:
+    return await render(request, "register.html", {"form": {}, "error": None})
+
+
+@guard()
+async def register_submit(request: Request) -> Response:
+    form = await request.form()
+    body = {
+        name: str(form.get(name, "")) for name in ("phone", "password", "real_name", "id_number")
+    }
+    body["consents"] = {
+        purpose: form.get(purpose) == "yes" for purpose in registration.CONSENT_PURPOSES
+    }
+    try:
+        _, session = await _register(request, body)
+    except UserError as error:
+        shown = {k: v for k, v in body.items() if k in ("phone", "real_name")}
+        return await render(
+            request, "register.html", {"form": shown, "error": error}, status_code=error.status
+        )
+    response = RedirectResponse("/verification", status_code=303)
+    set_session_cookie(request, response, session.id)
+    return response
+
+
+@guard(login=True)
+async def status_page(request: Request) -> Response:
+    member = await _own_member(request)
+    context = {"member": member, "verification": await verification_json(member), "error": None}
+    return await render(request, "verification.html", context)
+
+
+@guard(login=True)
+async def appeal_page(request: Request) -> Response:
+    member = await _own_member(request)
+    form = await request.form()
+    try:
+        await review.appeal(member, str(form.get("text", "")))
+    except UserError as error:
+        context = {
+            "member": member,
+            "verification": await verification_json(member),
+            "error": error,
+            "appeal_text": str(form.get("text", "")),
+        }
+        return await render(request, "verification.html", context, status_code=error.status)
+    return RedirectResponse("/verification", status_code=303)
+
+
+@guard(login=True)
+async def withdraw_page(request: Request) -> Response:
+    await review.withdraw_consent(await _own_member(request))
+    return RedirectResponse("/verification", status_code=303)
+
+
+@guard(roles=(Role.ADMIN,))
+async def review_queue(request: Request) -> Response:
+    cipher = kernel_of(request).cipher
+    rows = [
+        (m, review.personal_data(cipher, m, m.user, masked=True))
+        for m in await review.review_queue()
+    ]
+    return await render(request, "admin/verification_queue.html", {"rows": rows})
+
+
+async def _review_context(request: Request, member: Member, **extra: Any) -> dict[str, Any]:
+    masked = review.personal_data(kernel_of(request).cipher, member, member.user, masked=True)
+    return {
+        "member": member,
+        "masked": masked,
+        "verification": await verification_json(member),
+        "unmasked": None,
+        "error": None,
+        **extra,
+    }
+
+
+@guard(roles=(Role.ADMIN,))
+async def review_member(request: Request) -> Response:
+    member = await review.get_for_review(request.path_params["member_id"])
+    return await render(
+        request, "admin/verification_member.html", await _review_context(request, member)
+    )
+
+
+@guard(roles=(Role.ADMIN,))
+async def unmask_member(request: Request) -> Response:
+    member = await review.get_for_review(request.path_params["member_id"])
+    admin = await current_user(request)
+    assert admin is not None
+    form = await request.form()
+    try:
+        unmasked = await review.unmask(
+            kernel_of(request).cipher, admin, member, str(form.get("reason", ""))
+        )
+    except UserError as error:
+        return await render(
+            request,
+            "admin/verification_member.html",
+            await _review_context(request, member, error=error),
+            status_code=error.status,
+        )
+    return await render(
+        request,
+        "admin/verification_member.html",
+        await _review_context(request, member, unmasked=unmasked),
+    )
+
+
+@guard(roles=(Role.ADMIN,))
+async def decide_member(request: Request) -> Response:
+    member = await review.get_for_review(request.path_params["member_id"])
+    admin = await current_user(request)
+    assert admin is not None
+    form = await request.form()
+    try:
+        await review.decide_appeal(
+            kernel_of(request),
+            admin,
+            member,
+            str(form.get("decision", "")),
+            str(form.get("note", "")),
+        )
+    except UserError as error:
+        return await render(
+            request,
+            "admin/verification_member.html",
+            await _review_context(request, member, error=error),
+            status_code=error.status,
+        )
+    return RedirectResponse(f"/admin/verification/{member.id}", status_code=303)
+
+
+routes = [
+    ApiRoute(
+        "/api/v1/registrations",
+        create_registration,
+        method="POST",
+        summary="Register with real name and ID number (logs the new member in)",
+        body=REGISTRATION_SCHEMA,
+        authenticated=False,
+        csrf=False,
+        errors=(409, 429),
+        responses={
+            201: {
+                "type": "object",
+                "required": ["member_id", "csrf_token", "verification"],
+                "properties": {
+                    "member_id": {"type": "integer"},
+                    "csrf_token": {"type": "string"},
+                    "verification": VERIFICATION_SCHEMA,
+                },
+            }
+        },
+    ),
+    ApiRoute(
+        "/api/v1/me/verification",
+        my_verification,
+        method="GET",
+        summary="My verification: status, each department, reasons",
+        errors=(404,),
+        responses={200: VERIFICATION_SCHEMA},
+    ),
+    ApiRoute(
+        "/api/v1/me/verification/appeal",
+        appeal_api,
+        method="POST",
+        summary="Appeal a rejection",
+        errors=(404, 409),
+        body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+        responses={200: VERIFICATION_SCHEMA},
+    ),
+    ApiRoute(
+        "/api/v1/me/consent",
+        withdraw_consent_api,
+        method="DELETE",
+        summary="Withdraw consent: all processing stops",
+        errors=(404,),
+        responses={200: VERIFICATION_SCHEMA},
+    ),
+    Route("/register", register_form, methods=["GET"]),
+    Route("/register", register_submit, methods=["POST"]),
+    Route("/verification", status_page, methods=["GET"]),
+    Route("/verification/appeal", appeal_page, methods=["POST"]),
+    Route("/verification/consent/withdraw", withdraw_page, methods=["POST"]),
+    Route("/admin/verification", review_queue),
+    Route("/admin/verification/{member_id:int}", review_member),
+    Route("/admin/verification/{member_id:int}/unmask", unmask_member, methods=["POST"]),
+    Route("/admin/verification/{member_id:int}/decision", decide_member, methods=["POST"]),
+]

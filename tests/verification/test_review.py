@@ -1,0 +1,124 @@
+"""Appeals and the admin review queue: masking, unmasking with a reason, decisions, access."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qingyuan.platform.models import AuditEntry, Role
+from tests.conftest import login, run
+from tests.verification.platform_support import CHEN, ZHENG_MARRIED, register, verify
+
+
+def token_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def rejected(client):
+    created = register(client, ZHENG_MARRIED)
+    verify(client, created["member_id"])
+    return created
+
+
+def test_member_appeals_a_rejection(client, rejected):
+    headers = {"X-CSRF-Token": rejected["csrf_token"]}
+    short = client.post("/api/v1/me/verification/appeal", json={"text": "wrong"}, headers=headers)
+    assert short.status_code == 422 and "text" in short.json()["error"]["fields"]
+    response = client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": "我已于去年离婚，民政记录尚未更新。"},
+        headers=headers,
+    )
+    assert response.status_code == 200 and response.json()["appeal"]["status"] == "open"
+    again = client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": "我已于去年离婚，民政记录尚未更新。"},
+        headers=headers,
+    )
+    assert again.status_code == 409
+
+
+def test_a_verified_member_cannot_appeal(client):
+    created = register(client, CHEN)
+    verify(client, created["member_id"])
+    response = client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": "nothing wrong here"},
+        headers={"X-CSRF-Token": created["csrf_token"]},
+    )
+    assert response.status_code == 409
+
+
+def test_admin_queue_is_masked_and_unmasking_is_audited(client, make_user, rejected):
+    admin = make_user(Role.ADMIN)
+    client.cookies.clear()
+    login(client, admin)
+    queue = client.get("/admin/verification").text
+    assert "郑*" in queue and "330106********0932" in queue
+    assert "郑国强" not in queue and "330106198806160932" not in queue
+    page = client.get(f"/admin/verification/{rejected['member_id']}")
+    assert "139****0001" in page.text and "13912340001" not in page.text
+
+    url = f"/admin/verification/{rejected['member_id']}/unmask"
+    refused = client.post(url, data={"csrf_token": token_of(page.text), "reason": ""})
+    assert refused.status_code == 422 and "郑国强" not in refused.text
+    shown = client.post(url, data={"csrf_token": token_of(page.text), "reason": "核对申诉材料"})
+    assert "郑国强" in shown.text and "330106198806160932" in shown.text
+    entry = run(client, AuditEntry.get, action="member.unmasked")
+    assert entry.actor_id == admin.id and entry.reason == "核对申诉材料"
+    assert entry.target_id == str(rejected["member_id"])
+
+
+def test_admin_approves_an_appeal_and_the_member_is_verified(client, make_user, rejected):
+    client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": "我已离婚，请核实民政记录。"},
+        headers={"X-CSRF-Token": rejected["csrf_token"]},
+    )
+    member_cookies = dict(client.cookies)
+    client.cookies.clear()
+    login(client, make_user(Role.ADMIN))
+    page = client.get(f"/admin/verification/{rejected['member_id']}")
+    assert "我已离婚" in page.text
+    client.post(
+        f"/admin/verification/{rejected['member_id']}/decision",
+        data={"csrf_token": token_of(page.text), "decision": "approve", "note": "离婚证明已核实"},
+    )
+    assert run(client, AuditEntry.filter(action="verification.appeal_approved").exists)
+    client.cookies.clear()
+    for name, value in member_cookies.items():
+        client.cookies.set(name, value, domain="testserver.local")
+    assert client.get("/api/v1/me/verification").json()["status"] == "verified"
+
+
+def test_admin_upholds_an_appeal(client, make_user, rejected):
+    client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": "请再核实一下我的婚姻状况。"},
+        headers={"X-CSRF-Token": rejected["csrf_token"]},
+    )
+    client.cookies.clear()
+    login(client, make_user(Role.ADMIN))
+    page = client.get(f"/admin/verification/{rejected['member_id']}")
+    client.post(
+        f"/admin/verification/{rejected['member_id']}/decision",
+        data={"csrf_token": token_of(page.text), "decision": "uphold", "note": "民政记录确认已婚"},
+    )
+    assert run(client, AuditEntry.filter(action="verification.appeal_upheld").exists)
+    page = client.get(f"/admin/verification/{rejected['member_id']}")
+    assert "未通过" in page.text
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.MATCHMAKER])
+def test_review_pages_are_invisible_to_other_roles(client, make_user, rejected, role):
+    client.cookies.clear()
+    login(client, make_user(role))
+    assert client.get("/admin/verification").status_code == 404
+    assert client.get(f"/admin/verification/{rejected['member_id']}").status_code == 404
+
+
+def test_staff_have_no_verification_of_their_own(client, make_user):
+    login(client, make_user(Role.MATCHMAKER))
+    assert client.get("/api/v1/me/verification").status_code == 404
