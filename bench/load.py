@@ -29,9 +29,13 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
     def summary(self) -> dict[str, float]:
-        return {"rps": round(self.rps, 1), "p50_ms": round(self.percentile(0.50), 2),
-                "p95_ms": round(self.percentile(0.95), 2), "errors": self.errors,
-                "requests": self.requests}
+        return {
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.percentile(0.50), 2),
+            "p95_ms": round(self.percentile(0.95), 2),
+            "errors": self.errors,
+            "requests": self.requests,
+        }
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -45,8 +49,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _client(host: str, port: int, request: bytes, stop_at: float,
-                  latencies: list[float], errors: list[int]) -> None:
+async def _client(
+    host: str, port: int, request: bytes, stop_at: float, latencies: list[float], errors: list[int]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < stop_at:
@@ -60,8 +65,15 @@ async def _client(host: str, port: int, request: bytes, stop_at: float,
         writer.close()
 
 
-async def run_load(host: str, port: int, path: str, *, clients: int, seconds: float,
-                   headers: dict[str, str] | None = None) -> LoadResult:
+async def run_load(
+    host: str,
+    port: int,
+    path: str,
+    *,
+    clients: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+) -> LoadResult:
     lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -69,8 +81,9 @@ async def run_load(host: str, port: int, path: str, *, clients: int, seconds: fl
     errors: list[int] = []
     started = time.perf_counter()
     stop_at = started + seconds
-    await asyncio.gather(*(_client(host, port, request, stop_at, latencies, errors)
-                           for _ in range(clients)))
+    await asyncio.gather(
+        *(_client(host, port, request, stop_at, latencies, errors) for _ in range(clients))
+    )
     return LoadResult(len(latencies), len(errors), time.perf_counter() - started, latencies)
 
 

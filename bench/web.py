@@ -36,9 +36,18 @@ def bare_app():
     from qingyuan.web.templating import templates as ours
 
     templates = Jinja2Templates(env=ours.env)
-    context = {"locale": "zh_CN", "html_lang": "zh-CN", "large_text": False,
-               "csrf_token": "x" * 64, "user": None, "path": "/login", "next": "",
-               "error": None, "phone": "", "local_time": str}
+    context = {
+        "locale": "zh_CN",
+        "html_lang": "zh-CN",
+        "large_text": False,
+        "csrf_token": "x" * 64,
+        "user": None,
+        "path": "/login",
+        "next": "",
+        "error": None,
+        "phone": "",
+        "local_time": str,
+    }
 
     async def login(request):
         return templates.TemplateResponse(request, "login.html", context)
@@ -56,8 +65,18 @@ def _free_port() -> int:
 
 
 def _start(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--port", str(port),
-               "--log-level", "warning", "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        target,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -77,8 +96,12 @@ def measure(target: str, env: dict[str, str], args: argparse.Namespace) -> dict[
         figures = {}
         for label, path in PATHS.items():
             asyncio.run(run_load("127.0.0.1", port, path, clients=args.clients, seconds=1))
-            runs = [asyncio.run(run_load("127.0.0.1", port, path, clients=args.clients,
-                                         seconds=args.seconds)) for _ in range(args.rounds)]
+            runs = [
+                asyncio.run(
+                    run_load("127.0.0.1", port, path, clients=args.clients, seconds=args.seconds)
+                )
+                for _ in range(args.rounds)
+            ]
             figures[label] = median_of(runs).summary()
         return figures
     finally:
@@ -95,13 +118,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "QINGYUAN_DATA_DIR": data_dir, "QINGYUAN_ENV": "development"}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
-        subprocess.run([sys.executable, "-m", "qingyuan", "migrate"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "qingyuan", "migrate"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         ours = measure("qingyuan.web.app:create_app", env, args)
         bare = measure("bench.web:bare_app", env, args)
-    report = {"clients": args.clients, "seconds_per_round": args.seconds, "rounds": args.rounds,
-              "qingyuan": ours, "bare_starlette": bare,
-              "ratio_rps": {k: round(ours[k]["rps"] / bare[k]["rps"], 3) for k in PATHS}}
+    report = {
+        "clients": args.clients,
+        "seconds_per_round": args.seconds,
+        "rounds": args.rounds,
+        "qingyuan": ours,
+        "bare_starlette": bare,
+        "ratio_rps": {k: round(ours[k]["rps"] / bare[k]["rps"], 3) for k in PATHS},
+    }
     print(json.dumps(report, indent=2))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from qingyuan.platform.database import DatabaseNotMigrated, connected, ensure_migrated, migrate
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
@@ -73,7 +73,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     _check_servable(settings, 1)
     from qingyuan.worker import run_worker
 
-    asyncio.run(run_worker(settings, _stop_event()))
+    asyncio.run(run_worker(settings))
     return 0
 
 
@@ -125,6 +125,23 @@ def cmd_departments(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_model_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    """Offline evaluation; with --speed-dating, the protocol of that data set's README."""
+    import json
+
+    from qingyuan.matching.speed_dating import evaluate_speed_dating
+
+    if not args.speed_dating:
+        raise CommandError(
+            "Pass --speed-dating PATH (evaluation on stored decisions comes "
+            "with the daily matcher)."
+        )
+    if not args.speed_dating.is_file():
+        raise CommandError(f"No such file: {args.speed_dating}")
+    print(json.dumps(evaluate_speed_dating(args.speed_dating), indent=2))
+    return 0
+
+
 def _check_servable(settings: Settings, workers: int) -> None:
     if workers > 1 and settings.uses_memory_redis:
         raise CommandError(
@@ -137,14 +154,6 @@ def _check_servable(settings: Settings, workers: int) -> None:
         asyncio.run(ensure_migrated(settings))
     except DatabaseNotMigrated as exc:
         raise CommandError(str(exc)) from exc
-
-
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_event_loop_policy().get_event_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 def _redacted(url: str) -> str:
@@ -175,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="")
     create.add_argument("--password", help="prompted for when omitted")
     create.set_defaults(func=cmd_createuser)
+    model = sub.add_parser("model", help="the scoring model of the daily matcher")
+    model_sub = model.add_subparsers(dest="action", required=True)
+    evaluate = model_sub.add_parser("evaluate", help="print evaluation metrics as JSON")
+    evaluate.add_argument(
+        "--speed-dating", type=Path, help="speed_dating.csv of the Columbia speed-dating experiment"
+    )
+    evaluate.set_defaults(func=cmd_model_evaluate)
     departments = sub.add_parser("departments", help="the mock government departments")
     departments_sub = departments.add_subparsers(dest="action", required=True)
     departments_serve = departments_sub.add_parser("serve", help="serve them over HTTP")

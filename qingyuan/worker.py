@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from qingyuan.platform.database import connected
 from qingyuan.platform.jobs import Worker
@@ -13,7 +14,9 @@ from qingyuan.platform.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (by default: until SIGINT or SIGTERM)."""
+    stop = stop or _stop_on_signals()
     kernel = build_kernel(settings)
     async with connected(settings):
         await kernel.broker.startup()
@@ -25,3 +28,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         finally:
             await worker.stop()
             await kernel.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -29,8 +29,13 @@ from qingyuan.web.app import create_app
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -62,8 +67,9 @@ async def _seed(settings: Settings) -> None:
     cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
     async with connected(settings):
         for role, (phone, name) in ACCOUNTS.items():
-            await accounts.create_user(cipher, phone=phone, password=PASSWORD, role=role,
-                                       display_name=name)
+            await accounts.create_user(
+                cipher, phone=phone, password=PASSWORD, role=role, display_name=name
+            )
 
 
 def _free_port() -> int:
@@ -75,13 +81,20 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("browser") / "var"
-    settings = load_settings({"QINGYUAN_DATA_DIR": str(data_dir), "QINGYUAN_ENV": "test",
-                              "QINGYUAN_REDIS_URL": "memory://browser"}, env_file=None)
+    settings = load_settings(
+        {
+            "QINGYUAN_DATA_DIR": str(data_dir),
+            "QINGYUAN_ENV": "test",
+            "QINGYUAN_REDIS_URL": "memory://browser",
+        },
+        env_file=None,
+    )
     asyncio.run(migrate(settings))
     asyncio.run(_seed(settings))
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -111,8 +124,13 @@ def new_phone(browser):
     contexts = []
 
     def open_page(locale: str = "zh-CN"):
-        context = browser.new_context(viewport=PHONE_VIEWPORT, device_scale_factor=2,
-                                      locale=locale, is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            viewport=PHONE_VIEWPORT,
+            device_scale_factor=2,
+            locale=locale,
+            is_mobile=True,
+            has_touch=True,
+        )
         contexts.append(context)
         return context.new_page()
 
@@ -135,6 +153,5 @@ def assert_accessible(page) -> None:
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
-        for v in bad
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}" for v in bad
     )
