@@ -8,6 +8,7 @@ from qingyuan.platform.errors import Forbidden
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.verification.models import (
+    AppealStatus,
     CheckStatus,
     DepartmentCheck,
     Member,
@@ -104,11 +105,16 @@ async def verification_json(member: Member) -> dict[str, Any]:
             "checked_at": check.checked_at.isoformat() if check and check.checked_at else None,
         }
     verified = member.status == VerificationStatus.VERIFIED
+    # After an approved appeal the departments' negative answers stay on record, but they no
+    # longer explain the status: they move to "overridden_reasons".
+    reasons = [{"code": code, "message": reason_text(code)} for code in member.reasons]
+    overridden = verified and member.appeal_status == AppealStatus.APPROVED
     return {
         "status": member.status.value,
         "label": status_text(member.status),
         "departments": departments,
-        "reasons": [{"code": code, "message": reason_text(code)} for code in member.reasons],
+        "reasons": [] if overridden else reasons,
+        "overridden_reasons": reasons if overridden else [],
         "badges": {"degree": member.degree, "employment": member.employment} if verified else {},
         "appeal": {"status": member.appeal_status.value},
     }

@@ -12,6 +12,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         {
             "QINGYUAN_DATA_DIR": str(data_dir),
             "QINGYUAN_ENV": "test",
-            "QINGYUAN_REDIS_URL": "memory://browser",
+            "QINGYUAN_REDIS_URL": f"memory://browser-{uuid.uuid4().hex}",
+            "QINGYUAN_RATE_REGISTRATION_IP": "1000/3600",  # every test registers from 127.0.0.1
         },
         env_file=None,
     )

@@ -28,7 +28,7 @@ async def broken(key: str) -> None:
     raise ValueError("always")
 
 
-def wait_for(condition, timeout: float = 40.0) -> bool:
+def wait_for(condition, timeout: float = 90.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

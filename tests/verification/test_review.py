@@ -122,3 +122,34 @@ def test_review_pages_are_invisible_to_other_roles(client, make_user, rejected, 
 def test_staff_have_no_verification_of_their_own(client, make_user):
     login(client, make_user(Role.MATCHMAKER))
     assert client.get("/api/v1/me/verification").status_code == 404
+
+
+def test_status_page_renders_for_rejected_and_pending_members(client, rejected):
+    page = client.get("/verification")
+    assert page.status_code == 200 and "已婚" in page.text and "提交申诉" in page.text
+
+
+def test_approved_appeal_moves_the_reasons_aside(client, make_user, rejected):
+    from qingyuan.verification import review
+    from qingyuan.verification.models import Member
+
+    client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": "我已离婚，请核实民政记录。"},
+        headers={"X-CSRF-Token": rejected["csrf_token"]},
+    )
+    admin = make_user(Role.ADMIN)
+    member = run(client, Member.get, id=rejected["member_id"])
+    run(
+        client,
+        review.decide_appeal,
+        client.app.state.kernel,
+        admin,
+        member,
+        "approve",
+        "离婚证明已核实",
+    )
+    body = client.get("/api/v1/me/verification").json()
+    assert body["status"] == "verified" and body["reasons"] == []
+    assert [r["code"] for r in body["overridden_reasons"]] == ["married"]
+    assert "申诉已通过" in client.get("/verification").text

@@ -138,7 +138,7 @@ async def register_submit(request: Request) -> Response:
     try:
         _, session = await _register(request, body)
     except UserError as error:
-        shown = {k: v for k, v in body.items() if k in ("phone", "real_name")}
+        shown = {k: v for k, v in body.items() if k in ("phone", "real_name", "consents")}
         return await render(
             request, "register.html", {"form": shown, "error": error}, status_code=error.status
         )
@@ -150,7 +150,12 @@ async def register_submit(request: Request) -> Response:
 @guard(login=True)
 async def status_page(request: Request) -> Response:
     member = await _own_member(request)
-    context = {"member": member, "verification": await verification_json(member), "error": None}
+    context = {
+        "member": member,
+        "verification": await verification_json(member),
+        "error": None,
+        "appeal_text": "",
+    }
     return await render(request, "verification.html", context)
 
 
@@ -195,6 +200,7 @@ async def _review_context(request: Request, member: Member, **extra: Any) -> dic
         "verification": await verification_json(member),
         "unmasked": None,
         "error": None,
+        "reason": "",
         **extra,
     }
 
@@ -221,7 +227,7 @@ async def unmask_member(request: Request) -> Response:
         return await render(
             request,
             "admin/verification_member.html",
-            await _review_context(request, member, error=error),
+            await _review_context(request, member, error=error, reason=form.get("reason", "")),
             status_code=error.status,
         )
     return await render(
