@@ -20,6 +20,7 @@ from qingyuan.platform.settings import Settings
 APPS: dict[str, str] = {
     "platform": "qingyuan.platform",
     "verification": "qingyuan.verification",
+    "matching": "qingyuan.matching",
 }
 
 

@@ -23,7 +23,7 @@ from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
 from qingyuan.web.errors import EXCEPTION_HANDLERS
 from qingyuan.web.middleware import LocaleMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
-from qingyuan.web.routes import api, health, pages, verification
+from qingyuan.web.routes import api, health, pages, profiles, verification
 
 
 class UnsafeProductionSettings(RuntimeError):
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             *api.routes,
             *pages.routes,
             *verification.routes,
+            *profiles.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
