@@ -142,6 +142,32 @@ def cmd_model_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_match_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the daily match now (for `--date`, default today) and print its figures as JSON."""
+    import json
+
+    print(json.dumps(asyncio.run(_match_run(settings, args.date))))
+    return 0
+
+
+async def _match_run(settings: Settings, day: str | None) -> dict[str, object]:
+    from datetime import date
+
+    from qingyuan.matching.daily import local_today, run_day
+    from qingyuan.platform.kernel import build_kernel
+
+    kernel = build_kernel(settings)
+    try:
+        when = date.fromisoformat(day) if day else local_today(kernel)
+    except ValueError as exc:
+        raise CommandError(f"--date must look like 2026-11-27, not {day!r}") from exc
+    async with connected(settings):
+        try:
+            return await run_day(kernel, when)
+        finally:
+            await kernel.close()
+
+
 def _check_servable(settings: Settings, workers: int) -> None:
     if workers > 1 and settings.uses_memory_redis:
         raise CommandError(
@@ -191,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed-dating", type=Path, help="speed_dating.csv of the Columbia speed-dating experiment"
     )
     evaluate.set_defaults(func=cmd_model_evaluate)
+    match = sub.add_parser("match", help="the daily matcher")
+    match_sub = match.add_subparsers(dest="action", required=True)
+    match_run = match_sub.add_parser("run", help="run the daily match now (idempotent)")
+    match_run.add_argument("--date", help="the day to run, YYYY-MM-DD (default: today)")
+    match_run.set_defaults(func=cmd_match_run)
     departments = sub.add_parser("departments", help="the mock government departments")
     departments_sub = departments.add_subparsers(dest="action", required=True)
     departments_serve = departments_sub.add_parser("serve", help="serve them over HTTP")

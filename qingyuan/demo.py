@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from qingyuan.matching import profiles
+from qingyuan.matching.daily import local_today, run_day
+from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.platform import accounts
 from qingyuan.platform.database import connected
 from qingyuan.platform.kernel import Kernel, build_kernel
-from qingyuan.platform.models import Role
+from qingyuan.platform.models import Role, User
 from qingyuan.platform.settings import Settings
 from qingyuan.verification.departments import (
     Person,
@@ -30,7 +34,8 @@ from qingyuan.verification.departments import (
     load_registry,
     write_registry,
 )
-from qingyuan.verification.idnumber import parse_id_number
+from qingyuan.verification.idnumber import age_on, parse_id_number
+from qingyuan.verification.models import VerificationStatus
 from qingyuan.verification.pipeline import DepartmentsPending, check_member
 from qingyuan.verification.registration import Application, create_member
 from qingyuan.verification.settings import verification_settings
@@ -40,6 +45,16 @@ REGISTRY_FILE = "mock-registry.jsonl"
 PERSONA_SEED = 2026
 # Bundled personas who join the demo as they are: rejected members to look at.
 SHOWCASE = ("330106198806160932", "110105199310101266")  # married; dishonest debtor
+_BIOS = [
+    "周末喜欢去西湖边跑步，也爱窝在家里看电影。",
+    "在杭州做产品经理，想认识一个能一起做饭的人。",
+    "喜欢徒步和摄影，去过很多小城。",
+    "慢热，但熟了很能聊。最近在学做咖啡。",
+    "中学老师，喜欢读书和羽毛球。",
+    "程序员，养了一只猫，周末常去爬山。",
+    "喜欢剧本杀和桌游，希望找到一个聊得来的人。",
+    "工作稳定，家人和睦，想认真谈一段感情。",
+]
 _NICKNAMES = [
     "晨跑的猫",
     "山茶",
@@ -97,6 +112,41 @@ def demo_personas(settings: Settings, members: int) -> list[Person]:
     return [people[number] for number in SHOWCASE] + generated
 
 
+async def _seed_profile(user: User, person: Person, nickname: str) -> None:
+    """A varied, plausible profile and questionnaire, the same on every run for this person."""
+    rng = random.Random(person.id_number)
+    identity = parse_id_number(person.id_number)
+    age = age_on(identity.birth_date, date.today())
+    city = int(person.hukou_region[:4])
+    male = identity.gender == "male"
+    await profiles.save_profile(
+        user,
+        {
+            "nickname": nickname,
+            "city": city if city in profiles.city_names() else 3301,
+            "height_cm": rng.randint(165, 185) if male else rng.randint(155, 172),
+            "bio": rng.choice(_BIOS),
+            "interests": rng.sample(sorted(INTEREST_TAGS), rng.randint(3, 6)),
+            "seek_gender": "female" if male else "male",
+            "age_min": max(20, age - rng.randint(3, 6)),
+            "age_max": min(60, age + rng.randint(3, 8)),
+            "cities": [],
+            "min_degree": rng.choice([0, 0, 2, 3]),
+        },
+    )
+    answers = {}
+    for question in QUESTIONS:
+        options = len(question.options)
+        answer = rng.randrange(options)
+        accepted = sorted({answer, *rng.sample(range(options), rng.randint(0, options - 1))})
+        answers[question.key] = {
+            "answer": answer,
+            "acceptable": accepted,
+            "importance": rng.randint(1, 4),
+        }
+    await profiles.save_answers(user, answers)
+
+
 async def _seed_member(
     kernel: Kernel, person: Person, phone: str, password: str, nickname: str
 ) -> None:
@@ -108,9 +158,11 @@ async def _seed_member(
     user.display_name = nickname
     await user.save(update_fields=["display_name"])
     try:
-        await check_member(kernel, member.id)
+        status = await check_member(kernel, member.id)
     except DepartmentsPending:
-        pass  # the worker's sweep finishes it once the server runs
+        return  # the worker's sweep finishes it once the server runs
+    if status == VerificationStatus.VERIFIED:
+        await _seed_profile(user, person, nickname)
 
 
 async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
@@ -151,6 +203,7 @@ async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
                 )
             )
         logins += member_logins
+        await run_day(kernel, local_today(kernel))  # idempotent: once a day
         await kernel.close()
     path.write_text(json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1))
     path.chmod(0o600)

@@ -107,10 +107,12 @@ def max_weight_matching(
     weight: np.ndarray,
     capacity: int | np.ndarray = 1,
     rounds: int = 20,
+    depth: int = 3,
 ) -> np.ndarray:
-    """Mask of the production b-matching: greedy, then up to ``rounds`` of local search."""
+    """Mask of the production b-matching: greedy, then up to ``rounds`` of local search with
+    paths of up to ``depth`` added edges."""
     graph = _Graph.of(a, b, weight, capacity)
-    return graph.in_input_order(_local_search(graph, _greedy(graph), rounds))
+    return graph.in_input_order(_local_search(graph, _greedy(graph), rounds, depth))
 
 
 def exact_matching(
@@ -193,7 +195,7 @@ class _Graph:
         return mask
 
     def load(self, chosen: np.ndarray) -> np.ndarray:
-        """Proposals per member under ``chosen``."""
+        """Proposals per member in ``chosen`` (a mask or edge ranks)."""
         size = len(self.capacity)
         return np.bincount(self.a[chosen], minlength=size) + np.bincount(
             self.b[chosen], minlength=size
@@ -230,14 +232,9 @@ def _greedy(graph: _Graph) -> np.ndarray:
         at_b[edge[dominant & side]] = True
         taken = edges[at_a[edges] & at_b[edges]]
         chosen[taken] = True
-        room -= _degrees(graph, taken)
+        room -= graph.load(taken)
         edges = edges[~chosen[edges] & (room[graph.a[edges]] > 0) & (room[graph.b[edges]] > 0)]
     return chosen
-
-
-def _degrees(graph: _Graph, edges: np.ndarray) -> np.ndarray:
-    size = len(graph.capacity)
-    return np.bincount(graph.a[edges], minlength=size) + np.bincount(graph.b[edges], minlength=size)
 
 
 @dataclass(frozen=True)
@@ -250,11 +247,27 @@ class _Moves:
     dropped: np.ndarray
     touched: np.ndarray
 
+    def rows(self, keep: np.ndarray) -> _Moves:
+        return _Moves(*(getattr(self, name)[keep] for name in _FIELDS))
 
-def _local_search(graph: _Graph, chosen: np.ndarray, rounds: int) -> np.ndarray:
+    @staticmethod
+    def concatenate(parts: list[_Moves]) -> _Moves:
+        """All moves in one table, narrower tables padded with ``_NONE``."""
+        columns = {}
+        for name in _FIELDS[1:]:
+            width = max(getattr(part, name).shape[1] for part in parts)
+            columns[name] = np.concatenate([_padded(getattr(part, name), width) for part in parts])
+        return _Moves(np.concatenate([part.gain for part in parts]), **columns)
+
+
+def _padded(table: np.ndarray, width: int) -> np.ndarray:
+    return np.pad(table, ((0, 0), (0, width - table.shape[1])), constant_values=_NONE)
+
+
+def _local_search(graph: _Graph, chosen: np.ndarray, rounds: int, depth: int) -> np.ndarray:
     chosen = chosen.copy()
     for _ in range(rounds):
-        moves = _candidate_moves(graph, chosen)
+        moves = _candidate_moves(graph, chosen, depth)
         accepted = _disjoint_best(moves, len(graph.capacity))
         if not accepted.any():
             break
@@ -264,10 +277,10 @@ def _local_search(graph: _Graph, chosen: np.ndarray, rounds: int) -> np.ndarray:
     return chosen
 
 
-def _candidate_moves(graph: _Graph, chosen: np.ndarray) -> _Moves:
+def _candidate_moves(graph: _Graph, chosen: np.ndarray, depth: int) -> _Moves:
     price, drop = _prices(graph, chosen)
-    moves = [_add_moves(graph, chosen, price, drop), _swap_moves(graph, chosen, price, drop)]
-    return _Moves(*(np.concatenate([getattr(m, name) for m in moves]) for name in _FIELDS))
+    paths = _path_moves(graph, chosen, price, drop, depth)
+    return _Moves.concatenate([*paths, _swap_moves(graph, chosen, price, drop)])
 
 
 _FIELDS = ("gain", "added", "dropped", "touched")
@@ -288,15 +301,123 @@ def _prices(graph: _Graph, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(graph.capacity > 0, price, np.inf), drop
 
 
-def _add_moves(graph: _Graph, chosen: np.ndarray, price: np.ndarray, drop: np.ndarray) -> _Moves:
-    gain = graph.weight - price[graph.a] - price[graph.b]
-    edges = np.flatnonzero(~chosen & (gain > _TOLERANCE))
-    x, y = graph.a[edges], graph.b[edges]
-    none = np.full(len(edges), _NONE)
-    dropped = np.stack([drop[x], drop[y], none], axis=1)
-    far = [graph.other(drop[x], x), graph.other(drop[y], y)]
-    touched = np.stack([x, y, *far, none, none], axis=1)
-    return _Moves(gain[edges], np.stack([edges, none], axis=1), dropped, touched)
+def _path_moves(
+    graph: _Graph, chosen: np.ndarray, price: np.ndarray, drop: np.ndarray, depth: int
+) -> list[_Moves]:
+    """Improving alternating paths of up to ``depth`` added edges, by dynamic programming.
+
+    A path starts at y0, which takes a new edge to x1 (dropping its own lightest proposal if
+    full); x1, if full, drops one of its proposals, which frees its partner y1; y1 takes a
+    new edge to x2, and so on; the last x drops its lightest if full. ``best[v]`` is the best
+    gain of a path so far that leaves v with a slot to fill, so each level is one vectorised
+    pass over the unused edges of the members reached. A path that meets a member twice
+    has a wrong gain and is discarded when traced back.
+    """
+    size = len(graph.capacity)
+    unused = _Runs.of(graph.vertex, ~chosen[graph.edge], size)
+    held = _Runs.of(graph.vertex, chosen[graph.edge], size)
+    best, back, moves = -price, [], []
+    for level in range(depth):
+        entries = unused.of_members(np.flatnonzero(best > -np.inf))
+        edge = graph.edge[entries]
+        end = np.where(graph.side[entries], graph.a[edge], graph.b[edge])
+        reached = best[graph.vertex[entries]] + graph.weight[edge]
+        value = reached - price[end]
+        last = _path_ends(graph, entries, value, end, level)
+        moves.append(_traced(graph, drop, back, entries[last], value[last]))
+        if level + 1 < depth:
+            best, step = _continued(graph, held, entries, reached, end)
+            back.append(step)
+    return moves
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Selected incidence positions grouped by member: member v's are
+    ``positions[first[v] : first[v] + count[v]]``."""
+
+    positions: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, vertex: np.ndarray, selected: np.ndarray, size: int) -> _Runs:
+        positions = np.flatnonzero(selected)
+        count = np.bincount(vertex[positions], minlength=size)
+        return cls(positions, np.cumsum(count) - count, count)
+
+    def of_members(self, members: np.ndarray) -> np.ndarray:
+        """The positions of ``members``, member by member."""
+        count = self.count[members]
+        offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        return self.positions[np.repeat(self.first[members], count) + offset]
+
+
+def _continued(
+    graph: _Graph, held: _Runs, entries: np.ndarray, reached: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Extend each path by one drop at its end x: for every proposal (x, y') x holds, y' is
+    freed at ``reached − w(x, y')``. Returns the best value per freed member and, for
+    tracing, the incidence position and dropped edge that achieved it."""
+    size = len(graph.capacity)
+    full = np.flatnonzero(held.count[end] >= graph.capacity[end])
+    drops = held.of_members(end[full])
+    path = np.repeat(full, held.count[end[full]])
+    dropped = graph.edge[drops]
+    freed = graph.other(dropped, end[path])
+    value = reached[path] - graph.weight[dropped]
+    best = np.full(size, -np.inf)
+    np.maximum.at(best, freed, value)
+    winners = np.flatnonzero(value == best[freed])
+    via, via_edge = np.full(size, _NONE), np.full(size, _NONE)
+    via[freed[winners]] = entries[path[winners]]
+    via_edge[freed[winners]] = dropped[winners]
+    return best, (via, via_edge)
+
+
+def _path_ends(
+    graph: _Graph, entries: np.ndarray, value: np.ndarray, end: np.ndarray, level: int
+) -> np.ndarray:
+    """The best improving path ending at each member, as indexes into ``entries``; a
+    one-edge path is found from both of its ends, so only the a end is kept."""
+    ends = np.flatnonzero(value > _TOLERANCE)
+    if level == 0:
+        ends = ends[~graph.side[entries[ends]]]
+    top = np.full(len(graph.capacity), -np.inf)
+    np.maximum.at(top, end[ends], value[ends])
+    return ends[value[ends] == top[end[ends]]]
+
+
+def _traced(
+    graph: _Graph,
+    drop: np.ndarray,
+    back: list[tuple[np.ndarray, np.ndarray]],
+    last: np.ndarray,
+    gain: np.ndarray,
+) -> _Moves:
+    """Follow ``back`` from each path's final step (an incidence position) to its start,
+    collecting the edges added and dropped and the members touched; paths that visit a
+    member twice are discarded."""
+    position = last
+    y, e = graph.vertex[position], graph.edge[position]
+    x = np.where(graph.side[position], graph.a[e], graph.b[e])
+    added, dropped, touched = [e], [drop[x]], [x, graph.other(drop[x], x), y]
+    for via, via_edge in reversed(back):
+        position, lost = via[y], via_edge[y]
+        y, e = graph.vertex[position], graph.edge[position]
+        added.append(e)
+        dropped.append(lost)
+        touched += [np.where(graph.side[position], graph.a[e], graph.b[e]), y]
+    dropped.append(drop[y])
+    touched.append(graph.other(drop[y], y))
+    moves = _Moves(gain, *(np.stack(columns, axis=1) for columns in (added, dropped, touched)))
+    return moves.rows(~_repeats(moves.touched))
+
+
+def _repeats(members: np.ndarray) -> np.ndarray:
+    """Rows of a (moves, slots) member matrix that name some member twice."""
+    ordered = np.sort(members, axis=1)
+    return ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any(axis=1)
 
 
 def _swap_moves(graph: _Graph, chosen: np.ndarray, price: np.ndarray, drop: np.ndarray) -> _Moves:

@@ -406,7 +406,7 @@ def _undirected(
     keys = pair_keys(size, seeker, other)
     order = np.argsort(keys)
     keys, score = keys[order], score[order]
-    first = np.r_[True, keys[1:] != keys[:-1]]
+    first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
     keys = keys[first]
     return (keys // size).astype(np.int32), (keys % size).astype(np.int32), score[first]
 

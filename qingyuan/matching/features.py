@@ -201,6 +201,12 @@ class BehaviourPrior:
             strength=strength,
         )
 
+    def __post_init__(self) -> None:
+        # A young platform can see only passes (or only likes) for a while; a prior of exactly
+        # 0 or 1 would make every logit infinite, so the population rates stay in [1 %, 99 %].
+        object.__setattr__(self, "like_rate", min(max(self.like_rate, 0.01), 0.99))
+        object.__setattr__(self, "reply_rate", min(max(self.reply_rate, 0.01), 0.99))
+
 
 def _ratio_or(numerator: float, denominator: float, default: float) -> float:
     return float(numerator / denominator) if denominator > 0 else default

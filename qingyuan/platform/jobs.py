@@ -50,7 +50,11 @@ class JobSpec:
 _registry: dict[str, JobSpec] = {}
 
 # Modules that declare jobs; each part of Qingyuan adds its own here.
-JOB_MODULES = ("qingyuan.platform.housekeeping", "qingyuan.verification.pipeline")
+JOB_MODULES = (
+    "qingyuan.platform.housekeeping",
+    "qingyuan.verification.pipeline",
+    "qingyuan.matching.daily",
+)
 
 
 def job(

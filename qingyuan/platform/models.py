@@ -48,3 +48,19 @@ class AuditEntry(Model):
     class Meta:
         table = "platform_audit_entry"
         ordering = ("-id",)
+
+
+class Notification(Model):
+    """Something a member should see next time (a new match, a connection). Codes and ids only:
+    the text is rendered in the reader's language when shown."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=32)
+    data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    read_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "platform_notification"
+        ordering = ("-id",)

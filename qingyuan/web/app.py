@@ -23,7 +23,7 @@ from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
 from qingyuan.web.errors import EXCEPTION_HANDLERS
 from qingyuan.web.middleware import LocaleMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
-from qingyuan.web.routes import api, health, pages, profiles, verification
+from qingyuan.web.routes import api, health, matches, pages, profiles, verification
 
 
 class UnsafeProductionSettings(RuntimeError):
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             *pages.routes,
             *verification.routes,
             *profiles.routes,
+            *matches.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),

@@ -42,6 +42,9 @@ def _context(request: Request) -> dict[str, Any]:
     zone = ZoneInfo(request.app.state.kernel.settings.timezone)
     return {
         "local_time": lambda moment, fmt="%Y-%m-%d %H:%M": _local(moment, zone, fmt),
+        "local_time_iso": lambda text, fmt="%m-%d %H:%M": _local(
+            datetime.fromisoformat(text), zone, fmt
+        ),
         "locale": locale,
         "html_lang": "zh-CN" if locale == "zh_CN" else "en",
         "large_text": request.cookies.get(LARGE_TEXT_COOKIE) == "1",

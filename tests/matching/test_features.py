@@ -201,3 +201,12 @@ def test_smoothed_rate_lies_between_the_prior_mean_and_the_raw_rate(
     rate = smoothed_rate(np.array(successes), np.array(trials), mean, strength)
     raw = successes / trials if trials else mean
     assert min(raw, mean) - 1e-12 <= rate <= max(raw, mean) + 1e-12
+
+
+def test_prior_of_a_population_that_only_passed_stays_finite() -> None:
+    """Regression: a first day of nothing but passes gave a like rate of 0 and infinite logits."""
+    zeros, seen = np.zeros(3), np.full(3, 4.0)
+    behaviour = Behaviour(zeros, seen, zeros, seen, zeros, zeros, zeros)
+    prior = BehaviourPrior.fit(behaviour)
+    assert 0 < prior.like_rate < 1
+    assert np.isfinite(np.log(prior.like_rate / (1 - prior.like_rate)))

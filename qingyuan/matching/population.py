@@ -1,0 +1,178 @@
+"""Today's matching population, read from the database into the arrays the matcher needs.
+
+Index i of every array is one member; `user_ids[i]` maps it back. Only verified, consenting
+members with a profile who opted in are loaded (verification.facts decides the first two).
+A member who switched off personalised ranking is loaded without their own decision history,
+so their likes and passes do not steer what they are shown (PIPL art. 24).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from tortoise.timezone import now
+
+from qingyuan.matching.candidates import ForbiddenPairs, HardFilters
+from qingyuan.matching.features import Behaviour, Members, Preferences
+from qingyuan.matching.models import Answer, Block, Connection, Decision, Profile, Proposal
+from qingyuan.matching.questionnaire import Questionnaire
+from qingyuan.matching.questions import INTEREST_TAGS, QUESTION_KEYS
+from qingyuan.platform.models import User
+from qingyuan.verification.facts import verified_facts
+
+GENDER_CODE = {"female": 0, "male": 1}
+SEEK_BITS = {"female": 1, "male": 2}
+DEGREE_LEVEL = {
+    None: 0,
+    "none": 1,
+    "high_school": 1,
+    "associate": 2,
+    "bachelor": 3,
+    "master": 4,
+    "doctorate": 5,
+}
+PROPOSAL_MEMORY_DAYS = 90
+_TAGS = tuple(INTEREST_TAGS)
+
+
+@dataclass(frozen=True)
+class Population:
+    user_ids: np.ndarray
+    members: Members
+    filters: HardFilters
+    profiles: list[Profile]
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+    def index_of(self, user_ids: np.ndarray) -> np.ndarray:
+        """Row of each user id (`user_ids` is sorted); -1 for users outside the population."""
+        if not len(self.user_ids):
+            return np.full(len(user_ids), -1)
+        rows = np.searchsorted(self.user_ids, user_ids).clip(max=len(self.user_ids) - 1)
+        return np.where(self.user_ids[rows] == user_ids, rows, -1)
+
+
+async def load_population(day: date) -> Population:
+    facts = await verified_facts()
+    profiles = await Profile.filter(user_id__in=list(facts), opted_in=True).order_by("user_id")
+    user_ids = np.array([p.user_id for p in profiles], dtype=np.int64)
+    members = Members(
+        age=np.array([facts[p.user_id].age(day) for p in profiles], dtype=np.float32),
+        gender=np.array([GENDER_CODE[facts[p.user_id].gender] for p in profiles], dtype=np.int8),
+        degree=np.array([DEGREE_LEVEL[facts[p.user_id].degree] for p in profiles], np.int8),
+        region=np.array([p.city * 100 for p in profiles], dtype=np.int32),
+        interests=_interests(profiles),
+        traits=np.zeros((len(profiles), 0), dtype=np.float32),
+        questionnaire=await _questionnaire(user_ids),
+        preferences=_preferences(profiles),
+        behaviour=await _behaviour(user_ids, profiles, day),
+    )
+    population = Population(
+        user_ids,
+        members,
+        HardFilters(
+            eligible=np.ones(len(profiles), dtype=bool),
+            seeks=np.array([SEEK_BITS[p.seek_gender] for p in profiles], dtype=np.uint8),
+            forbidden=ForbiddenPairs.empty(len(profiles)),
+        ),
+        profiles,
+    )
+    return await _with_forbidden(population, day)
+
+
+def _interests(profiles: list[Profile]) -> np.ndarray:
+    matrix = np.zeros((len(profiles), len(_TAGS)), dtype=np.float32)
+    column = {tag: j for j, tag in enumerate(_TAGS)}
+    for i, profile in enumerate(profiles):
+        matrix[i, [column[t] for t in profile.interests if t in column]] = 1
+    return matrix
+
+
+def _preferences(profiles: list[Profile]) -> Preferences:
+    width = max([len(p.cities) for p in profiles] + [1])
+    cities = np.zeros((len(profiles), width), dtype=np.int32)
+    for i, profile in enumerate(profiles):
+        cities[i, : len(profile.cities)] = profile.cities
+    return Preferences(
+        age_min=np.array([p.age_min for p in profiles], dtype=np.float32),
+        age_max=np.array([p.age_max for p in profiles], dtype=np.float32),
+        min_degree=np.array([p.min_degree for p in profiles], dtype=np.int8),
+        cities=cities,
+        trait_weights=np.zeros((len(profiles), 0), dtype=np.float32),
+    )
+
+
+async def _questionnaire(user_ids: np.ndarray) -> Questionnaire:
+    n, q = len(user_ids), len(QUESTION_KEYS)
+    answers = np.full((n, q), -1, dtype=np.int8)
+    acceptable = np.zeros((n, q), dtype=np.uint8)
+    importance = np.zeros((n, q), dtype=np.int8)
+    row = {int(uid): i for i, uid in enumerate(user_ids)}
+    column = {key: j for j, key in enumerate(QUESTION_KEYS)}
+    for answer in await Answer.filter(user_id__in=list(row)):
+        i, j = row[answer.user_id], column.get(answer.question)
+        if j is not None:
+            answers[i, j], acceptable[i, j] = answer.answer, answer.acceptable
+            importance[i, j] = answer.importance
+    return Questionnaire(answers=answers, acceptable=acceptable, importance=importance)
+
+
+async def _behaviour(user_ids: np.ndarray, profiles: list[Profile], day: date) -> Behaviour:
+    """Decision counts from every past proposal; none of a member's own if not personalised."""
+    n = len(user_ids)
+    row = {int(uid): i for i, uid in enumerate(user_ids)}
+    counts = {name: np.zeros(n) for name in ("given", "seen", "received", "shown")}
+    rows = await Proposal.filter(day__lt=day).values_list(
+        "a_id", "b_id", "a_decision", "b_decision"
+    )
+    for a, b, a_decision, b_decision in rows:
+        for chooser, chosen, decision in ((a, b, a_decision), (b, a, b_decision)):
+            if decision is None:
+                continue
+            if chooser in row:
+                counts["seen"][row[chooser]] += 1
+                counts["given"][row[chooser]] += decision == Decision.LIKE
+            if chosen in row:
+                counts["shown"][row[chosen]] += 1
+                counts["received"][row[chosen]] += decision == Decision.LIKE
+    private = np.array([not p.personalised for p in profiles], dtype=bool)
+    counts["given"][private] = counts["seen"][private] = 0
+    last_login = dict(await User.filter(id__in=list(row)).values_list("id", "last_login_at"))
+    today = now()
+    inactive = np.array(
+        [(today - last_login[int(u)]).days if last_login.get(int(u)) else 30 for u in user_ids],
+        dtype=np.float64,
+    )
+    zeros = np.zeros(n)
+    return Behaviour(
+        likes_given=counts["given"],
+        proposals_seen=counts["seen"],
+        likes_received=counts["received"],
+        proposals_received=counts["shown"],
+        replies=zeros,
+        chats=zeros,
+        days_inactive=inactive,
+    )
+
+
+async def _with_forbidden(population: Population, day: date) -> Population:
+    """Blocked either way, connected, proposed in the last 90 days, or ever passed."""
+    since = day - timedelta(days=PROPOSAL_MEMORY_DAYS)
+    pairs = [
+        *await Block.all().values_list("blocker_id", "blocked_id"),
+        *await Connection.all().values_list("a_id", "b_id"),
+        *await Proposal.filter(day__gte=since).values_list("a_id", "b_id"),
+        *await Proposal.filter(a_decision=Decision.PASS).values_list("a_id", "b_id"),
+        *await Proposal.filter(b_decision=Decision.PASS).values_list("a_id", "b_id"),
+    ]
+    if not pairs:
+        return population
+    ids = np.array(pairs, dtype=np.int64)
+    a, b = population.index_of(ids[:, 0]), population.index_of(ids[:, 1])
+    inside = (a >= 0) & (b >= 0)
+    forbidden = ForbiddenPairs.of(len(population), a[inside], b[inside])
+    filters = HardFilters(population.filters.eligible, population.filters.seeks, forbidden)
+    return Population(population.user_ids, population.members, filters, population.profiles)

@@ -1,0 +1,225 @@
+"""Today's match, decisions, history and connections: pages and API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.expressions import Q
+
+from qingyuan.matching.cards import member_card, proposal_json
+from qingyuan.matching.daily import local_today
+from qingyuan.matching.decisions import connections_of, decide
+from qingyuan.matching.models import Profile, Proposal
+from qingyuan.platform.errors import UserError
+from qingyuan.platform.models import User
+from qingyuan.verification.status import ensure_verified
+from qingyuan.web.openapi import ApiRoute
+from qingyuan.web.routes.api import json_body
+from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.templating import render
+
+CARD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "nickname"],
+    "properties": {
+        "id": {"type": "integer"},
+        "nickname": {"type": "string"},
+        "age": {"type": ["integer", "null"]},
+        "city": {"type": ["string", "null"]},
+        "badges": {"type": "object"},
+        "interests": {"type": "array"},
+        "photo_url": {"type": ["string", "null"]},
+    },
+}
+PROPOSAL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "member", "reasons", "expires_at", "my_decision"],
+    "properties": {
+        "id": {"type": "integer"},
+        "member": CARD_SCHEMA,
+        "reasons": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "text": {"type": "string"}},
+            },
+        },
+        "expires_at": {"type": "string", "format": "date-time"},
+        "my_decision": {"type": ["string", "null"], "enum": ["like", "pass", None]},
+    },
+}
+TODAY_SCHEMA = {
+    "type": "object",
+    "required": ["date", "proposals"],
+    "properties": {
+        "date": {"type": "string", "format": "date"},
+        "proposals": {"type": "array", "items": PROPOSAL_SCHEMA},
+    },
+}
+CONNECTIONS_SCHEMA = {
+    "type": "object",
+    "required": ["connections"],
+    "properties": {
+        "connections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "source": {"type": "string"},
+                    "member": CARD_SCHEMA,
+                    "created_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        }
+    },
+}
+
+
+async def _member(request: Request) -> User:
+    user = await current_user(request)
+    assert user is not None
+    await ensure_verified(user)
+    return user
+
+
+async def today_json(request: Request, user: User) -> dict[str, Any]:
+    day = local_today(kernel_of(request))
+    proposals = await Proposal.filter(Q(a_id=user.id) | Q(b_id=user.id), day=day)
+    return {
+        "date": day.isoformat(),
+        "proposals": [await proposal_json(p, user.id, day) for p in proposals],
+    }
+
+
+async def connections_json(request: Request, user: User) -> list[dict[str, Any]]:
+    day = local_today(kernel_of(request))
+    return [
+        {
+            "id": c.id,
+            "source": c.source.value,
+            "created_at": c.created_at.isoformat(),
+            "member": await member_card(c.b_id if c.a_id == user.id else c.a_id, user.id, day),
+        }
+        for c in await connections_of(user.id)
+    ]
+
+
+@guard(login=True)
+async def today_api(request: Request) -> Response:
+    return JSONResponse(await today_json(request, await _member(request)))
+
+
+@guard(login=True)
+async def decision_api(request: Request) -> Response:
+    user = await _member(request)
+    body = await json_body(request)
+    connection = await decide(
+        user.id, request.path_params["proposal_id"], str(body.get("decision", ""))
+    )
+    return JSONResponse({"connection_id": connection.id if connection else None})
+
+
+@guard(login=True)
+async def connections_api(request: Request) -> Response:
+    user = await _member(request)
+    return JSONResponse({"connections": await connections_json(request, user)})
+
+
+@guard(login=True)
+async def today_page(request: Request) -> Response:
+    user = await _member(request)
+    has_profile = await Profile.exists(user_id=user.id)
+    return await render(
+        request,
+        "matches.html",
+        {"today": await today_json(request, user), "has_profile": has_profile, "error": None},
+    )
+
+
+@guard(login=True)
+async def decision_page(request: Request) -> Response:
+    user = await _member(request)
+    form = await request.form()
+    try:
+        connection = await decide(
+            user.id, request.path_params["proposal_id"], str(form.get("decision", ""))
+        )
+    except UserError as error:
+        return await render(
+            request,
+            "matches.html",
+            {"today": await today_json(request, user), "has_profile": True, "error": error},
+            status_code=error.status,
+        )
+    return RedirectResponse("/connections" if connection else "/matches", status_code=303)
+
+
+@guard(login=True)
+async def connections_page(request: Request) -> Response:
+    user = await _member(request)
+    return await render(
+        request, "connections.html", {"connections": await connections_json(request, user)}
+    )
+
+
+@guard(login=True)
+async def history_page(request: Request) -> Response:
+    user = await _member(request)
+    day = local_today(kernel_of(request))
+    past = (
+        await Proposal.filter(Q(a_id=user.id) | Q(b_id=user.id), day__lt=day)
+        .order_by("-day")
+        .limit(30)
+    )
+    return await render(
+        request,
+        "match_history.html",
+        {"proposals": [await proposal_json(p, user.id, day) for p in past]},
+    )
+
+
+routes = [
+    ApiRoute(
+        "/api/v1/matches/today",
+        today_api,
+        method="GET",
+        summary="Today's match",
+        errors=(403,),
+        responses={200: TODAY_SCHEMA},
+    ),
+    ApiRoute(
+        "/api/v1/matches/{proposal_id:int}/decision",
+        decision_api,
+        method="POST",
+        summary="Like or pass; a mutual like returns the new connection",
+        body={
+            "type": "object",
+            "required": ["decision"],
+            "properties": {"decision": {"type": "string", "enum": ["like", "pass"]}},
+        },
+        errors=(404, 409),
+        responses={
+            200: {
+                "type": "object",
+                "required": ["connection_id"],
+                "properties": {"connection_id": {"type": ["integer", "null"]}},
+            }
+        },
+    ),
+    ApiRoute(
+        "/api/v1/connections",
+        connections_api,
+        method="GET",
+        summary="My connections",
+        errors=(403,),
+        responses={200: CONNECTIONS_SCHEMA},
+    ),
+    Route("/matches", today_page),
+    Route("/matches/history", history_page),
+    Route("/matches/{proposal_id:int}/decision", decision_page, methods=["POST"]),
+    Route("/connections", connections_page),
+]
