@@ -135,22 +135,26 @@ def run(client: TestClient, func: Callable[..., Any], *args: Any, **kwargs: Any)
     return client.portal.call(call)
 
 
+def add_user(client: TestClient, phone: str, role: Role = Role.MEMBER, name: str = "") -> User:
+    """An account with the test PASSWORD, created in `client`'s app."""
+    cipher = client.app.state.kernel.cipher
+    return run(
+        client,
+        accounts.create_user,
+        cipher,
+        phone=phone,
+        password=PASSWORD,
+        role=role,
+        display_name=name,
+    )
+
+
 @pytest.fixture
 def make_user(client: TestClient) -> Callable[..., User]:
     counter = iter(range(10_000))
 
     def create(role: Role = Role.MEMBER, phone: str | None = None, name: str = "") -> User:
-        phone = phone or f"137{next(counter):08d}"
-        cipher = client.app.state.kernel.cipher
-        return run(
-            client,
-            accounts.create_user,
-            cipher,
-            phone=phone,
-            password=PASSWORD,
-            role=role,
-            display_name=name,
-        )
+        return add_user(client, phone or f"137{next(counter):08d}", role, name)
 
     return create
 

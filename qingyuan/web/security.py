@@ -75,18 +75,27 @@ def csrf_token(request: Request) -> str:
     return session.csrf_token if session else _anonymous_token(request, anonymous_id(request))
 
 
+def set_private_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """A browser-session cookie scripts cannot read, sent same-site only (HTTPS in production)."""
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=kernel_of(request).settings.secure_cookies,
+        path="/",
+    )
+
+
+def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
+    set_private_cookie(request, response, SESSION_COOKIE, session_id)
+
+
 def remember_visitor(request: Request, response: Response) -> None:
     """Set the `qy_anon` cookie when this request invented one (it backs pre-login forms)."""
     anon = request.scope.get("qingyuan", {}).get("anon")
     if anon and request.cookies.get(ANON_COOKIE) != anon:
-        response.set_cookie(
-            ANON_COOKIE,
-            anon,
-            httponly=True,
-            samesite="lax",
-            secure=kernel_of(request).settings.secure_cookies,
-            path="/",
-        )
+        set_private_cookie(request, response, ANON_COOKIE, anon)
 
 
 def _same_origin(request: Request, url: str) -> bool:

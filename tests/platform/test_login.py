@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qingyuan.platform import accounts
-from tests.conftest import PASSWORD, run
+from tests.conftest import PASSWORD, add_user, run
 
 
 def _phone(client, user) -> str:
@@ -31,14 +31,7 @@ def test_missing_fields_are_named(client):
 
 def test_account_rate_limit_answers_429_in_chinese_then_english(make_settings, make_client):
     client = make_client(make_settings(QINGYUAN_RATE_LOGIN_ACCOUNT="3/600"))
-    user = run(
-        client,
-        accounts.create_user,
-        client.app.state.kernel.cipher,
-        phone="13500000001",
-        password=PASSWORD,
-        role="member",
-    )
+    user = add_user(client, "13500000001")
     body = {"phone": "13500000001", "password": "wrong-password-1"}
     for _ in range(3):
         assert client.post("/api/v1/session", json=body).status_code == 422
@@ -78,14 +71,7 @@ def test_form_login_rate_limit_shows_the_message_on_the_page(make_settings, make
 
 def test_successful_login_resets_the_account_counter(make_settings, make_client):
     client = make_client(make_settings(QINGYUAN_RATE_LOGIN_ACCOUNT="2/600"))
-    run(
-        client,
-        accounts.create_user,
-        client.app.state.kernel.cipher,
-        phone="13500000003",
-        password=PASSWORD,
-        role="member",
-    )
+    add_user(client, "13500000003")
     wrong = {"phone": "13500000003", "password": "wrong-password-1"}
     right = {"phone": "13500000003", "password": PASSWORD}
     assert client.post("/api/v1/session", json=wrong).status_code == 422

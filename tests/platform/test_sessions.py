@@ -6,7 +6,7 @@ import time
 
 from qingyuan.platform import accounts
 from qingyuan.web.security import SESSION_COOKIE
-from tests.conftest import PASSWORD, login, run
+from tests.conftest import PASSWORD, add_user, login, run
 
 
 def use_session(client, session_id: str) -> None:
@@ -64,14 +64,7 @@ def test_logout_deletes_the_session_on_the_server(client, make_user):
 
 def test_idle_timeout_ends_a_quiet_session(make_settings, make_client):
     client = make_client(make_settings(QINGYUAN_SESSION_IDLE_SECONDS="1"))
-    user = run(
-        client,
-        accounts.create_user,
-        client.app.state.kernel.cipher,
-        phone="13612345678",
-        password=PASSWORD,
-        role="member",
-    )
+    user = add_user(client, "13612345678")
     login(client, user)
     assert client.get("/api/v1/me").status_code == 200
     time.sleep(1.3)
@@ -80,14 +73,7 @@ def test_idle_timeout_ends_a_quiet_session(make_settings, make_client):
 
 def test_absolute_timeout_ends_even_an_active_session(make_settings, make_client):
     client = make_client(make_settings(QINGYUAN_SESSION_ABSOLUTE_SECONDS="2"))
-    user = run(
-        client,
-        accounts.create_user,
-        client.app.state.kernel.cipher,
-        phone="13612345679",
-        password=PASSWORD,
-        role="member",
-    )
+    user = add_user(client, "13612345679")
     login(client, user)
     for _ in range(3):
         assert client.get("/api/v1/me").status_code == 200

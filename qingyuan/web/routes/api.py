@@ -14,7 +14,14 @@ from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import AuditEntry, Role, User
 from qingyuan.web.openapi import ApiRoute, build_schema
-from qingyuan.web.security import SESSION_COOKIE, current_session, current_user, guard, kernel_of
+from qingyuan.web.security import (
+    SESSION_COOKIE,
+    current_session,
+    current_user,
+    guard,
+    kernel_of,
+    set_session_cookie,
+)
 
 USER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -69,17 +76,6 @@ def user_json(request: Request, user: User) -> dict[str, Any]:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        httponly=True,
-        samesite="lax",
-        secure=kernel_of(request).settings.secure_cookies,
-        path="/",
-    )
 
 
 # Login has no session yet, hence no token to echo: JSON-only bodies (a cross-site form

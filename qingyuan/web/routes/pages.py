@@ -11,7 +11,7 @@ from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
 from qingyuan.verification.review import member_of
-from qingyuan.web.routes.api import client_ip, set_session_cookie
+from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     SESSION_COOKIE,
     current_session,
@@ -19,6 +19,7 @@ from qingyuan.web.security import (
     guard,
     kernel_of,
     safe_next,
+    set_session_cookie,
 )
 from qingyuan.web.templating import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, render
 

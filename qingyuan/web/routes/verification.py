@@ -16,8 +16,14 @@ from qingyuan.verification import registration, review
 from qingyuan.verification.models import Member
 from qingyuan.verification.status import verification_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import client_ip, json_body, set_session_cookie
-from qingyuan.web.security import current_session, current_user, guard, kernel_of
+from qingyuan.web.routes.api import client_ip, json_body
+from qingyuan.web.security import (
+    current_session,
+    current_user,
+    guard,
+    kernel_of,
+    set_session_cookie,
+)
 from qingyuan.web.templating import render
 
 CHECK_STATES = ["confirmed", "negative", "pending", "error"]
