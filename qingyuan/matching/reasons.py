@@ -35,8 +35,9 @@ def reasons_for(population: Population, a: int, b: int) -> list[dict[str, Any]]:
 def reason_text(reason: dict[str, Any]) -> str:
     code = reason.get("code")
     if code == "shared_interests":
-        tags = "、".join(str(INTEREST_TAGS[t]) for t in reason["tags"] if t in INTEREST_TAGS)
-        return _("You share interests: %(tags)s", tags=tags)
+        # The list separator is language-specific too: "、" in Chinese, ", " in English.
+        tags = _(", ").join(str(INTEREST_TAGS[t]) for t in reason["tags"] if t in INTEREST_TAGS)
+        return _("You share interests: %(tags)s.", tags=tags)
     if code == "same_city":
         return _("You live in the same city.")
     if code == "values":

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +80,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("browser") / "var"
-    settings = load_settings(
+def browser_settings(data_dir: Path) -> Settings:
+    """Settings of one browser module: its own data dir and its own in-memory Redis."""
+    return load_settings(
         {
             "QINGYUAN_DATA_DIR": str(data_dir),
             "QINGYUAN_ENV": "test",
@@ -91,8 +91,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         },
         env_file=None,
     )
-    asyncio.run(migrate(settings))
-    asyncio.run(_seed(settings))
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """uvicorn in a thread on a free port (the embedded worker runs inside); yields its URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -104,9 +107,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         if time.monotonic() > deadline:
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    settings = browser_settings(tmp_path_factory.mktemp("browser") / "var")
+    asyncio.run(migrate(settings))
+    asyncio.run(_seed(settings))
+    with serve(settings) as url:
+        yield LiveServer(url, settings)
 
 
 @pytest.fixture(scope="module")
