@@ -20,7 +20,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     kernel = build_kernel(settings)
     async with connected(settings):
         await kernel.broker.startup()
-        worker = Worker(kernel.broker, kernel.delayed_jobs)
+        worker = Worker(kernel.broker, kernel.retries)
         await worker.start()
         logger.info("worker started")
         try:

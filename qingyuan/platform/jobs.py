@@ -15,18 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
+from redis.asyncio import Redis
 from taskiq import AsyncBroker, TaskiqMessage, TaskiqMiddleware, TaskiqResult, TaskiqScheduler
 from taskiq.cli.scheduler.run import SchedulerLoop
-from taskiq.middlewares import SmartRetryMiddleware
+from taskiq.kicker import AsyncKicker
 from taskiq.receiver import Receiver
 from taskiq.schedule_sources import LabelScheduleSource
-from taskiq_redis import ListRedisScheduleSource, RedisStreamBroker
+from taskiq_redis import RedisStreamBroker
 
 from qingyuan.platform import redis as redis_urls
 from qingyuan.platform.settings import Settings
@@ -66,8 +69,8 @@ def job(
 ) -> Callable:
     """Declare a background job; `cron` (local time zone) schedules it periodically.
 
-    A failed run is retried up to `retries` times, after `retry_delay` × attempt seconds
-    (capped at RETRY_MAX_DELAY, with jitter).
+    A failed run is retried until `retries` attempts are used, after `retry_delay` · 2^n
+    seconds (capped at RETRY_MAX_DELAY, with jitter).
     """
 
     def register(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -81,14 +84,75 @@ def registered_jobs() -> dict[str, JobSpec]:
     return dict(_registry)
 
 
-class FailureLog(TaskiqMiddleware):
-    """Writes a job that has used up its retries to the audit log for admins to see."""
+class RetryQueue:
+    """Failed jobs waiting for their next attempt, in a Redis sorted set scored by due time.
+
+    Durable (it lives in Redis, not in a worker's memory), and safe with several workers: a
+    due retry is claimed with ZREM, which only one of them can win. Taskiq's own delayed
+    schedule source lost retries when the machine was loaded (seen on CI), so this small,
+    testable piece is ours.
+    """
+
+    KEY = "qingyuan:jobs:retries"
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def push(self, message: TaskiqMessage, attempt: int, delay: float) -> None:
+        entry = json.dumps(
+            {
+                "id": message.task_id,
+                "task": message.task_name,
+                "args": message.args,
+                "kwargs": message.kwargs,
+                "labels": {**message.labels, "_retries": attempt},
+            }
+        )
+        await self._redis.zadd(self.KEY, {entry: time.time() + delay})
+
+    async def pump(self, broker: AsyncBroker) -> int:
+        """Send every due retry back to the queue; returns how many this worker claimed."""
+        due = await self._redis.zrangebyscore(self.KEY, 0, time.time(), start=0, num=100)
+        sent = 0
+        for entry in due:
+            if await self._redis.zrem(self.KEY, entry):
+                retry = json.loads(entry)
+                kicker = AsyncKicker(retry["task"], broker, retry["labels"])
+                await kicker.kiq(*retry["args"], **retry["kwargs"])
+                sent += 1
+        return sent
+
+    async def pending(self) -> int:
+        return await self._redis.zcard(self.KEY)
+
+
+def backoff(base: float, attempt: int) -> float:
+    """`base` · 2^(attempt-1), capped, with up to 25 % jitter so retries do not stampede."""
+    return min(base * 2 ** (attempt - 1), RETRY_MAX_DELAY) * (1 + random.random() / 4)
+
+
+class Retries(TaskiqMiddleware):
+    """Retries a failed job with exponential backoff; one that has used up its retries is
+    written to the audit log (`job.failed`) for admins to see, never silently dropped."""
+
+    def __init__(self, queue: RetryQueue) -> None:
+        super().__init__()
+        self._queue = queue
 
     async def on_error(
         self, message: TaskiqMessage, result: TaskiqResult[Any], exception: BaseException
     ) -> None:
-        retries = int(message.labels.get("_retries", 0)) + 1
-        if retries < int(message.labels.get("max_retries", DEFAULT_RETRIES)):
+        attempt = int(message.labels.get("_retries", 0)) + 1
+        if attempt < int(message.labels.get("max_retries", DEFAULT_RETRIES)):
+            delay = backoff(float(message.labels.get("delay", RETRY_BASE_DELAY)), attempt)
+            logger.info(
+                "job %s failed (%s), retry %d in %.1f s",
+                message.task_name,
+                type(exception).__name__,
+                attempt,
+                delay,
+            )
+            await self._queue.push(message, attempt, delay)
             return
         from qingyuan.platform import audit  # the audit log needs the ORM, loaded by now
 
@@ -103,39 +167,30 @@ class FailureLog(TaskiqMiddleware):
         )
 
 
-def build_broker(settings: Settings) -> tuple[AsyncBroker, ListRedisScheduleSource]:
-    """The broker with every registered job, and the source that holds delayed retries."""
+def build_broker(settings: Settings, redis: Redis) -> tuple[AsyncBroker, RetryQueue]:
+    """The broker with every registered job, and the queue (on `redis`) of delayed retries."""
     for module in JOB_MODULES:
         importlib.import_module(module)
     url = redis_urls.pool_url(settings.redis_url)
     extra = redis_urls.connection_kwargs(settings.redis_url)
-    delayed = ListRedisScheduleSource(url, prefix="qingyuan:schedule", **extra)
-    retry = SmartRetryMiddleware(
-        default_retry_count=DEFAULT_RETRIES,
-        default_delay=RETRY_BASE_DELAY,
-        use_delay_exponent=True,
-        max_delay_exponent=RETRY_MAX_DELAY,
-        use_jitter=True,
-        schedule_source=delayed,
-    )
+    retries = RetryQueue(redis)
     broker = RedisStreamBroker(
         url,
         queue_name="qingyuan:jobs",
         consumer_group_name="qingyuan",
         xread_block=1000,
         **extra,
-    ).with_middlewares(retry, FailureLog())
+    ).with_middlewares(Retries(retries))
     for spec in _registry.values():
         schedule = [{"cron": spec.cron, "cron_offset": settings.timezone}] if spec.cron else []
         broker.register_task(
             spec.func,
             task_name=spec.name,
             schedule=schedule,
-            retry_on_error=True,
             max_retries=spec.retries,
             delay=spec.retry_delay,
         )
-    return broker, delayed
+    return broker, retries
 
 
 async def kick(broker: AsyncBroker, name: str, *args: Any, **kwargs: Any) -> None:
@@ -147,11 +202,18 @@ async def kick(broker: AsyncBroker, name: str, *args: Any, **kwargs: Any) -> Non
 
 
 class Worker:
-    """Receives jobs and runs the cron scheduler inside the current event loop."""
+    """Receives jobs, runs the cron scheduler and re-queues due retries, in the current loop.
 
-    def __init__(self, broker: AsyncBroker, delayed: ListRedisScheduleSource) -> None:
+    Each of the three loops is supervised: one that crashes is logged and restarted, so a
+    worker never goes on running without its scheduler.
+    """
+
+    PUMP_SECONDS = 0.5
+
+    def __init__(self, broker: AsyncBroker, retries: RetryQueue) -> None:
         self._broker = broker
-        self._scheduler = TaskiqScheduler(broker, [LabelScheduleSource(broker), delayed])
+        self._retries = retries
+        self._scheduler = TaskiqScheduler(broker, [LabelScheduleSource(broker)])
         self._finished = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -159,15 +221,32 @@ class Worker:
         for source in self._scheduler.sources:
             await source.startup()
         receiver = Receiver(self._broker, run_startup=False, max_async_tasks=20)
-        loop = SchedulerLoop(self._scheduler)
         self._tasks = [
-            asyncio.create_task(receiver.listen(self._finished), name="qingyuan-receiver"),
             asyncio.create_task(
-                # Schedules are re-read every few seconds so delayed retries start on time.
-                loop.run(update_interval=timedelta(seconds=5), skip_first_run=True),
-                name="qingyuan-scheduler",
+                self._supervise("receiver", lambda: receiver.listen(self._finished))
             ),
+            asyncio.create_task(
+                self._supervise(
+                    "scheduler", lambda: SchedulerLoop(self._scheduler).run(skip_first_run=True)
+                )
+            ),
+            asyncio.create_task(self._supervise("retries", self._pump_retries)),
         ]
+
+    async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        while not self._finished.is_set():
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("job worker's %s loop crashed; restarting it", name)
+                await asyncio.sleep(1)
+
+    async def _pump_retries(self) -> None:
+        while not self._finished.is_set():
+            await self._retries.pump(self._broker)
+            await asyncio.sleep(self.PUMP_SECONDS)
 
     async def stop(self) -> None:
         self._finished.set()

@@ -7,11 +7,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 from taskiq import AsyncBroker
-from taskiq_redis import ListRedisScheduleSource
 
 from qingyuan.platform import redis as redis_client
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.jobs import build_broker
+from qingyuan.platform.jobs import RetryQueue, build_broker
 from qingyuan.platform.sessions import SessionStore
 from qingyuan.platform.settings import Settings
 
@@ -23,7 +22,7 @@ class Kernel:
     cipher: PIICipher
     sessions: SessionStore
     broker: AsyncBroker
-    delayed_jobs: ListRedisScheduleSource
+    retries: RetryQueue
     # Per-part services built on first use (e.g. the department clients of verification),
     # closed with the kernel; the kernel itself knows none of the parts.
     extensions: dict[str, Any] = field(default_factory=dict)
@@ -39,7 +38,7 @@ class Kernel:
 
 def build_kernel(settings: Settings) -> Kernel:
     redis = redis_client.connect(settings.redis_url)
-    broker, delayed = build_broker(settings)
+    broker, retries = build_broker(settings, redis)
     kernel = Kernel(
         settings=settings,
         redis=redis,
@@ -50,7 +49,7 @@ def build_kernel(settings: Settings) -> Kernel:
             absolute_seconds=settings.session_absolute_seconds,
         ),
         broker=broker,
-        delayed_jobs=delayed,
+        retries=retries,
     )
     broker.state.kernel = kernel
     return kernel

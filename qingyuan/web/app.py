@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         config = tortoise_config(settings.database_url)
         async with RegisterTortoise(app, config=config):
             await kernel.broker.startup()
-            worker = Worker(kernel.broker, kernel.delayed_jobs) if embedded_worker else None
+            worker = Worker(kernel.broker, kernel.retries) if embedded_worker else None
             if worker:
                 await worker.start()
             try:

@@ -71,3 +71,32 @@ def test_job_that_keeps_failing_is_visible_to_admins(make_client, request):
     entry = run(client, AuditEntry.get, action="job.failed")
     assert entry.data == {"task": "tests.broken", "error": "ValueError"}
     assert ATTEMPTS[key] == 2
+
+
+def test_due_retries_are_claimed_once_even_with_two_workers(client):
+    """Two workers pumping the same retry queue: each due retry is sent exactly once."""
+    from taskiq import TaskiqMessage
+
+    kernel = client.app.state.kernel
+    message = TaskiqMessage(task_id="t1", task_name="tests.flaky", labels={}, args=["k"],
+                            kwargs={})
+    run(client, kernel.retries.push, message, 1, 0.0)
+    run(client, kernel.retries.push, TaskiqMessage(task_id="t2", task_name="tests.flaky",
+                                                   labels={}, args=["k"], kwargs={}), 1, 3600)
+
+    async def two_pumps() -> list[int]:
+        import asyncio
+
+        return list(await asyncio.gather(kernel.retries.pump(kernel.broker),
+                                         kernel.retries.pump(kernel.broker)))
+
+    assert sorted(run(client, two_pumps)) == [0, 1]
+    assert run(client, kernel.retries.pending) == 1  # the one due in an hour waits
+
+
+def test_backoff_grows_and_is_capped():
+    from qingyuan.platform.jobs import RETRY_MAX_DELAY, backoff
+
+    delays = [backoff(5, attempt) for attempt in range(1, 12)]
+    assert 5 <= delays[0] <= 6.25 and 10 <= delays[1] <= 12.5
+    assert max(delays) <= RETRY_MAX_DELAY * 1.25
