@@ -78,17 +78,24 @@ def test_due_retries_are_claimed_once_even_with_two_workers(client):
     from taskiq import TaskiqMessage
 
     kernel = client.app.state.kernel
-    message = TaskiqMessage(task_id="t1", task_name="tests.flaky", labels={}, args=["k"],
-                            kwargs={})
+    message = TaskiqMessage(task_id="t1", task_name="tests.flaky", labels={}, args=["k"], kwargs={})
     run(client, kernel.retries.push, message, 1, 0.0)
-    run(client, kernel.retries.push, TaskiqMessage(task_id="t2", task_name="tests.flaky",
-                                                   labels={}, args=["k"], kwargs={}), 1, 3600)
+    run(
+        client,
+        kernel.retries.push,
+        TaskiqMessage(task_id="t2", task_name="tests.flaky", labels={}, args=["k"], kwargs={}),
+        1,
+        3600,
+    )
 
     async def two_pumps() -> list[int]:
         import asyncio
 
-        return list(await asyncio.gather(kernel.retries.pump(kernel.broker),
-                                         kernel.retries.pump(kernel.broker)))
+        return list(
+            await asyncio.gather(
+                kernel.retries.pump(kernel.broker), kernel.retries.pump(kernel.broker)
+            )
+        )
 
     assert sorted(run(client, two_pumps)) == [0, 1]
     assert run(client, kernel.retries.pending) == 1  # the one due in an hour waits
