@@ -6,22 +6,27 @@ argon2 releases the GIL, and the event loop keeps serving other requests meanwhi
 
 from __future__ import annotations
 
-from anyio import to_thread
+import os
+
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
+# At most one hash per core at a time: a burst of logins queues here instead of starting
+# forty threads of 64 MiB each that all slow down together.
+_hashing = CapacityLimiter(os.cpu_count() or 1)
 # A hash to verify against when the account does not exist, so that a login for an unknown
 # phone number costs the same time as one for a known number (no account enumeration).
 _DUMMY_HASH = _hasher.hash("qingyuan-timing-equaliser")
 
 
 async def hash_password(password: str) -> str:
-    return await to_thread.run_sync(_hasher.hash, password)
+    return await to_thread.run_sync(_hasher.hash, password, limiter=_hashing)
 
 
 async def verify_password(stored_hash: str | None, password: str) -> bool:
-    return await to_thread.run_sync(_verify, stored_hash, password)
+    return await to_thread.run_sync(_verify, stored_hash, password, limiter=_hashing)
 
 
 def _verify(stored_hash: str | None, password: str) -> bool:

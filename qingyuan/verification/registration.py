@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -23,6 +21,7 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.jobs import kick
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
+from qingyuan.platform.passwords import hash_password
 from qingyuan.verification.idnumber import (
     IdNumber,
     IneligibleAge,
@@ -66,10 +65,6 @@ def _age_message(error: IneligibleAge) -> str:
     return _("Registration is open to people up to %(limit)d years old.", limit=error.limit)
 
 
-def local_today(kernel: Kernel) -> date:
-    return datetime.now(ZoneInfo(kernel.settings.timezone)).date()
-
-
 def validate(kernel: Kernel, body: dict[str, Any]) -> Application:
     """Check every field of a registration; ValidationFailed names each faulty field."""
     errors: dict[str, str] = {}
@@ -109,7 +104,7 @@ def _parse_id(kernel: Kernel, raw: str, errors: dict[str, str]) -> IdNumber | No
     config = verification_settings(kernel.settings)
     try:
         parsed = parse_id_number(raw)
-        check_age_window(parsed, today=local_today(kernel), max_age=config.max_member_age)
+        check_age_window(parsed, today=kernel.settings.local_today(), max_age=config.max_member_age)
     except InvalidIdNumber as error:
         errors["id_number"] = _id_number_message(error)
         return None
@@ -148,10 +143,11 @@ async def create_member(
         cipher, application.phone
     ):
         raise duplicate
+    password_hash = await hash_password(application.password)  # slow: not inside the transaction
     try:
         async with in_transaction():
-            user = await accounts.create_user(
-                cipher, phone=application.phone, password=application.password, role=Role.MEMBER
+            user = await accounts.insert_user(
+                cipher, phone=application.phone, password_hash=password_hash, role=Role.MEMBER
             )
             member = await Member.create(
                 user=user,
