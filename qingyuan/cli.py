@@ -153,12 +153,12 @@ def cmd_match_run(args: argparse.Namespace, settings: Settings) -> int:
 async def _match_run(settings: Settings, day: str | None) -> dict[str, object]:
     from datetime import date
 
-    from qingyuan.matching.daily import local_today, run_day
+    from qingyuan.matching.daily import run_day
     from qingyuan.platform.kernel import build_kernel
 
     kernel = build_kernel(settings)
     try:
-        when = date.fromisoformat(day) if day else local_today(kernel)
+        when = date.fromisoformat(day) if day else kernel.settings.local_today()
     except ValueError as exc:
         raise CommandError(f"--date must look like 2026-11-27, not {day!r}") from exc
     async with connected(settings):

@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from qingyuan.matching import profiles
-from qingyuan.matching.daily import local_today, run_day
+from qingyuan.matching.daily import run_day
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.platform import accounts
 from qingyuan.platform.database import connected
@@ -203,7 +203,7 @@ async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
                 )
             )
         logins += member_logins
-        await run_day(kernel, local_today(kernel))  # idempotent: once a day
+        await run_day(kernel, kernel.settings.local_today())  # idempotent: once a day
         await kernel.close()
     path.write_text(json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1))
     path.chmod(0o600)

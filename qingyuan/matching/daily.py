@@ -16,9 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from taskiq import Context, TaskiqDepends
@@ -61,10 +60,6 @@ def match_settings(kernel: Kernel) -> MatchSettings:
         candidates=int(env.get("QINGYUAN_MATCH_CANDIDATES", "30")),
         model_dir=kernel.settings.data_dir / "models",
     )
-
-
-def local_today(kernel: Kernel) -> date:
-    return datetime.now(ZoneInfo(kernel.settings.timezone)).date()
 
 
 def live_scorer(settings: MatchSettings, population: Population) -> PairScorer:
@@ -164,4 +159,4 @@ async def _members_with_proposal(day: date) -> np.ndarray:
 async def daily_run_job(context: Context = TaskiqDepends()) -> dict[str, object]:
     """Local noon: today's match. A retry after a crash resumes the unfinished partitions."""
     kernel: Kernel = context.state.kernel
-    return await run_day(kernel, local_today(kernel))
+    return await run_day(kernel, kernel.settings.local_today())

@@ -6,14 +6,16 @@ the reader's language when shown. They name only what both members can see on th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qingyuan.matching.population import Population
 from qingyuan.matching.questionnaire import compare
 from qingyuan.matching.questions import INTEREST_TAGS
 from qingyuan.platform.i18n import gettext as _
+
+if TYPE_CHECKING:  # the population loader pulls in the matcher; pages need none of it
+    from qingyuan.matching.population import Population
 
 MIN_SHARED_QUESTIONS = 3
 

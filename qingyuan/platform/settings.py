@@ -14,7 +14,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from starlette.config import Config
 
@@ -77,6 +79,10 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.env not in (DEVELOPMENT, TEST)
+
+    def local_today(self) -> date:
+        """Today where the members live (the daily match and ages follow the local date)."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
 
 def load_settings(

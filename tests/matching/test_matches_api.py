@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from tortoise.timezone import now
 
-from qingyuan.matching.daily import local_today, run_day
+from qingyuan.matching.daily import run_day
 from qingyuan.matching.models import Connection, Proposal
 from qingyuan.platform.accounts import phone_of
 from qingyuan.platform.models import Notification, User
@@ -19,7 +19,7 @@ from tests.matching.daily_support import PASSWORD, build_population
 def proposal(client):
     build_population(client, 16)
     kernel = client.app.state.kernel
-    run(client, run_day, kernel, local_today(kernel))
+    run(client, run_day, kernel, kernel.settings.local_today())
     return run(client, Proposal.first)
 
 

@@ -10,7 +10,6 @@ from starlette.routing import Route
 from tortoise.expressions import Q
 
 from qingyuan.matching.cards import member_card, proposal_json
-from qingyuan.matching.daily import local_today
 from qingyuan.matching.decisions import connections_of, decide
 from qingyuan.matching.models import Profile, Proposal
 from qingyuan.platform.errors import UserError
@@ -87,7 +86,7 @@ async def _member(request: Request) -> User:
 
 
 async def today_json(request: Request, user: User) -> dict[str, Any]:
-    day = local_today(kernel_of(request))
+    day = kernel_of(request).settings.local_today()
     proposals = await Proposal.filter(Q(a_id=user.id) | Q(b_id=user.id), day=day)
     return {
         "date": day.isoformat(),
@@ -96,7 +95,7 @@ async def today_json(request: Request, user: User) -> dict[str, Any]:
 
 
 async def connections_json(request: Request, user: User) -> list[dict[str, Any]]:
-    day = local_today(kernel_of(request))
+    day = kernel_of(request).settings.local_today()
     return [
         {
             "id": c.id,
@@ -169,7 +168,7 @@ async def connections_page(request: Request) -> Response:
 @guard(login=True)
 async def history_page(request: Request) -> Response:
     user = await _member(request)
-    day = local_today(kernel_of(request))
+    day = kernel_of(request).settings.local_today()
     past = (
         await Proposal.filter(Q(a_id=user.id) | Q(b_id=user.id), day__lt=day)
         .order_by("-day")

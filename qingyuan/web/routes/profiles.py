@@ -15,7 +15,6 @@ from qingyuan.platform.errors import NotFound, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.verification.facts import verified_facts
-from qingyuan.verification.registration import local_today
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
@@ -66,7 +65,7 @@ async def profile_json(request: Request, user: User, profile: Profile | None) ->
     facts = (await verified_facts([user.id]))[user.id]
     body: dict[str, Any] = {
         "verified": {
-            "age": facts.age(local_today(kernel_of(request))),
+            "age": facts.age(kernel_of(request).settings.local_today()),
             "gender": facts.gender,
             "degree": facts.degree,
             "employment": facts.employment,
