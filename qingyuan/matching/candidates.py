@@ -115,9 +115,9 @@ class CandidateSettings:
     ``batch`` pairs scored at once (memory); ``seed`` varies the draw, one per day.
     """
 
-    k: int = 30
-    sample: int = 100
-    max_listed: int = 90
+    k: int = 20
+    sample: int = 60
+    max_listed: int = 60
     age_band: float = 2.0
     batch: int = 1 << 19
     seed: int = 0
@@ -217,7 +217,7 @@ def candidate_graph(
     per_block = max(1, settings.batch // settings.sample)
     lists = [
         _block_lists(members, filters, scorer, buckets, pool[i : i + per_block], settings, clock)
-        for i in range(0, len(pool), per_block)
+        for i in range(0, max(len(pool), 1), per_block)  # one empty batch for no one
     ]
     seeker, other, score = (np.concatenate([part[j] for part in lists]) for j in range(3))
     with clock("select"):
@@ -298,8 +298,9 @@ class _Buckets:
         slots = np.sort(np.where(named, index, -1), axis=1)
         slots[:, 1:][slots[:, 1:] == slots[:, :-1]] = -1  # a city named twice
         anywhere = (cities == 0).all(axis=1)
-        width = max(slots.shape[1], len(self.cities) if anywhere.any() else 0)
-        padded = np.full((len(cities), width), -1, dtype=np.int64)
+        if not anywhere.any():
+            return slots
+        padded = np.full((len(cities), max(slots.shape[1], len(self.cities))), -1)
         padded[:, : slots.shape[1]] = slots
         padded[anywhere, : len(self.cities)] = np.arange(len(self.cities))
         return padded
@@ -355,6 +356,7 @@ def _draw(
     slot = np.arange(len(slot_owner)) - np.repeat(np.cumsum(drawn) - drawn, drawn)
     offset = _unit(_hash(settings.seed, 1, seekers))[slot_owner]
     position = ((slot + offset) * total[slot_owner] / drawn[slot_owner]).astype(np.int64)
+    position = np.minimum(position, total[slot_owner] - 1)  # (j + u)·T/M < T, bar rounding
     virtual = np.cumsum(size) - size
     flat = (np.cumsum(total) - total)[slot_owner] + position
     run = np.searchsorted(virtual, flat, side="right") - 1
