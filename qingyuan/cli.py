@@ -126,20 +126,35 @@ def cmd_departments(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_model_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    """Offline evaluation; with --speed-dating, the protocol of that data set's README."""
+    """The live model on the latest stored decisions, or the Speed Dating protocol."""
     import json
 
-    from qingyuan.matching.speed_dating import evaluate_speed_dating
+    if args.speed_dating:
+        from qingyuan.matching.speed_dating import evaluate_speed_dating
 
-    if not args.speed_dating:
-        raise CommandError(
-            "Pass --speed-dating PATH (evaluation on stored decisions comes "
-            "with the daily matcher)."
-        )
-    if not args.speed_dating.is_file():
-        raise CommandError(f"No such file: {args.speed_dating}")
-    print(json.dumps(evaluate_speed_dating(args.speed_dating), indent=2))
+        if not args.speed_dating.is_file():
+            raise CommandError(f"No such file: {args.speed_dating}")
+        print(json.dumps(evaluate_speed_dating(args.speed_dating), indent=2))
+        return 0
+    from qingyuan.matching.training import evaluate_live
+
+    print(json.dumps(asyncio.run(_on_decisions(settings, evaluate_live)), indent=2))
     return 0
+
+
+def cmd_model_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Train on stored decisions; the new version goes live only if it is not worse."""
+    import json
+
+    from qingyuan.matching.training import train_model
+
+    print(json.dumps(asyncio.run(_on_decisions(settings, train_model)), indent=2))
+    return 0
+
+
+async def _on_decisions(settings: Settings, action: Callable) -> dict:
+    async with connected(settings):
+        return await action(settings.data_dir / "models", settings.local_today())
 
 
 def cmd_match_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -217,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed-dating", type=Path, help="speed_dating.csv of the Columbia speed-dating experiment"
     )
     evaluate.set_defaults(func=cmd_model_evaluate)
+    model_sub.add_parser(
+        "train", help="train on stored decisions; promote if not worse"
+    ).set_defaults(func=cmd_model_train)
     match = sub.add_parser("match", help="the daily matcher")
     match_sub = match.add_subparsers(dest="action", required=True)
     match_run = match_sub.add_parser("run", help="run the daily match now (idempotent)")

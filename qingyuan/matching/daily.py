@@ -27,11 +27,10 @@ from tortoise.transactions import in_transaction
 from qingyuan.matching.assignment import assign
 from qingyuan.matching.candidates import CandidateSettings, candidate_graph
 from qingyuan.matching.features import BehaviourPrior
-from qingyuan.matching.model_store import load_model
 from qingyuan.matching.models import MatchRun, Proposal
 from qingyuan.matching.population import Population, load_population
 from qingyuan.matching.reasons import reasons_for
-from qingyuan.matching.scoring import ColdStartModel, PairScorer
+from qingyuan.matching.training import live_scorer
 from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.notifications import notify
@@ -60,14 +59,6 @@ def match_settings(kernel: Kernel) -> MatchSettings:
         candidates=int(env.get("QINGYUAN_MATCH_CANDIDATES", "30")),
         model_dir=kernel.settings.data_dir / "models",
     )
-
-
-def live_scorer(settings: MatchSettings, population: Population) -> PairScorer:
-    """The promoted model if there is one, else the documented cold-start prior."""
-    live = settings.model_dir / "live.json"
-    if live.is_file():
-        return load_model(settings.model_dir / live.read_text().strip())
-    return ColdStartModel(BehaviourPrior.fit(population.members.behaviour))
 
 
 async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
@@ -114,7 +105,7 @@ async def run_partition(
         graph = candidate_graph(
             population.members,
             population.filters,
-            live_scorer(settings, population),
+            live_scorer(settings.model_dir, BehaviourPrior.fit(population.members.behaviour)),
             CandidateSettings(k=settings.candidates, seed=day.toordinal()),
             partition=rows,
         )

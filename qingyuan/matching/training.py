@@ -1,0 +1,150 @@
+"""`qingyuan model train` and `evaluate`: learn p(a likes b) from the members' own decisions.
+
+Every like or pass on a proposal is one labelled pair (chooser, chosen). Features are built
+on today's population with the pair's own decision left out of the behaviour counts (the
+leave-one-out of the Speed Dating protocol), the latest 20 % of decision days are held out,
+and the candidate replaces the live model only when it is not worse on those same held-out
+pairs (`scoring.is_not_worse`). The live model is a pointer file, so promotion is one atomic
+rename and the previous version stays on disk for rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qingyuan.matching.features import BehaviourPrior, pair_features
+from qingyuan.matching.model_store import load_model, save_model
+from qingyuan.matching.models import Decision, Proposal
+from qingyuan.matching.population import Population, load_population
+from qingyuan.matching.scoring import (
+    ColdStartModel,
+    PairScorer,
+    ScoringModel,
+    evaluate,
+    is_not_worse,
+    train,
+)
+
+LIVE_POINTER = "live.json"
+MIN_DECISIONS = 200
+VALIDATION_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Decisions:
+    chooser: np.ndarray
+    chosen: np.ndarray
+    liked: np.ndarray
+    day: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.liked)
+
+
+def live_model(model_dir: Path) -> ScoringModel | None:
+    pointer = model_dir / LIVE_POINTER
+    if not pointer.is_file():
+        return None
+    return load_model(model_dir / json.loads(pointer.read_text())["model"])
+
+
+def live_scorer(model_dir: Path, prior: BehaviourPrior) -> PairScorer:
+    """The promoted model if there is one, else the documented cold-start prior."""
+    return live_model(model_dir) or ColdStartModel(prior)
+
+
+def promote(model_dir: Path, model_path: Path) -> None:
+    pointer = model_dir / LIVE_POINTER
+    staged = pointer.with_suffix(".tmp")
+    staged.write_text(json.dumps({"model": model_path.name}))
+    os.replace(staged, pointer)
+
+
+async def decisions_of(population: Population) -> Decisions:
+    """Each decided side of every proposal between two members of today's population."""
+    rows = await Proposal.filter(a_decision__not_isnull=True).values_list(
+        "a_id", "b_id", "a_decision", "day"
+    )
+    rows += await Proposal.filter(b_decision__not_isnull=True).values_list(
+        "b_id", "a_id", "b_decision", "day"
+    )
+    if not rows:
+        return Decisions(*(np.zeros(0, dtype=np.intp) for _ in range(2)), np.zeros(0), np.zeros(0))
+    chooser_ids, chosen_ids, decision, day = zip(*rows, strict=True)
+    chooser = population.index_of(np.array(chooser_ids, dtype=np.int64))
+    chosen = population.index_of(np.array(chosen_ids, dtype=np.int64))
+    known = (chooser >= 0) & (chosen >= 0)
+    liked = np.array([d == Decision.LIKE for d in decision], dtype=np.float64)
+    days = np.array([d.toordinal() for d in day], dtype=np.float64)
+    return Decisions(chooser[known], chosen[known], liked[known], days[known])
+
+
+def _validation(days: np.ndarray) -> np.ndarray:
+    """The pairs `scoring.train` holds out: the latest VALIDATION_SHARE by day."""
+    return days >= np.quantile(days, 1 - VALIDATION_SHARE)
+
+
+async def train_model(
+    model_dir: Path, today: date, min_decisions: int = MIN_DECISIONS
+) -> dict[str, Any]:
+    """Train on stored decisions, compare with the live model, promote if not worse."""
+    population = await load_population(today)
+    decisions = await decisions_of(population)
+    result: dict[str, Any] = {"decisions": len(decisions), "promoted": False}
+    if (
+        len(decisions) < min_decisions
+        or len(np.unique(decisions.liked)) < 2
+        or len(np.unique(decisions.day)) < 2
+    ):
+        return {
+            **result,
+            "trained": False,
+            "reason": f"needs at least {min_decisions} decisions over two days, both kinds",
+        }
+    prior = BehaviourPrior.fit(population.members.behaviour)
+    features = pair_features(
+        population.members, decisions.chooser, decisions.chosen, prior, held_out=decisions.liked
+    )
+    candidate = train(features, decisions.liked, decisions.day, prior)
+    late = _validation(decisions.day)
+    live = live_scorer(model_dir, prior)
+    live_metrics = evaluate(live, features[late], decisions.liked[late])
+    path = save_model(candidate, model_dir)
+    promoted = is_not_worse(candidate.metrics, live_metrics)
+    if promoted:
+        promote(model_dir, path)
+    return {
+        **result,
+        "trained": True,
+        "version": candidate.version,
+        "promoted": promoted,
+        "metrics": asdict(candidate.metrics),
+        "live_metrics": asdict(live_metrics),
+        "live_was": getattr(live, "version", "cold-start prior"),
+    }
+
+
+async def evaluate_live(model_dir: Path, today: date) -> dict[str, Any]:
+    """The live scorer's metrics on the latest held-out decisions."""
+    population = await load_population(today)
+    decisions = await decisions_of(population)
+    if len(decisions) == 0 or len(np.unique(decisions.liked)) < 2:
+        return {"decisions": len(decisions), "metrics": None}
+    prior = BehaviourPrior.fit(population.members.behaviour)
+    features = pair_features(
+        population.members, decisions.chooser, decisions.chosen, prior, held_out=decisions.liked
+    )
+    late = _validation(decisions.day)
+    scorer = live_scorer(model_dir, prior)
+    return {
+        "decisions": len(decisions),
+        "model": getattr(scorer, "version", "cold-start prior"),
+        "metrics": asdict(evaluate(scorer, features[late], decisions.liked[late])),
+    }
