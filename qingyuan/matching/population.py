@@ -57,7 +57,10 @@ class Population:
 
 async def load_population(day: date) -> Population:
     facts = await verified_facts()
-    profiles = await Profile.filter(user_id__in=list(facts), opted_in=True).order_by("user_id")
+    # No `user_id IN (…)` with every member: PostgreSQL takes at most 32,767 parameters.
+    profiles = [
+        p for p in await Profile.filter(opted_in=True).order_by("user_id") if p.user_id in facts
+    ]
     user_ids = np.array([p.user_id for p in profiles], dtype=np.int64)
     members = Members(
         age=np.array([facts[p.user_id].age(day) for p in profiles], dtype=np.float32),
@@ -112,11 +115,13 @@ async def _questionnaire(user_ids: np.ndarray) -> Questionnaire:
     importance = np.zeros((n, q), dtype=np.int8)
     row = {int(uid): i for i, uid in enumerate(user_ids)}
     column = {key: j for j, key in enumerate(QUESTION_KEYS)}
-    for answer in await Answer.filter(user_id__in=list(row)):
-        i, j = row[answer.user_id], column.get(answer.question)
-        if j is not None:
-            answers[i, j], acceptable[i, j] = answer.answer, answer.acceptable
-            importance[i, j] = answer.importance
+    rows = await Answer.all().values_list(
+        "user_id", "question", "answer", "acceptable", "importance"
+    )
+    for user_id, question, answer, accepted, level in rows:
+        i, j = row.get(user_id), column.get(question)
+        if i is not None and j is not None:
+            answers[i, j], acceptable[i, j], importance[i, j] = answer, accepted, level
     return Questionnaire(answers=answers, acceptable=acceptable, importance=importance)
 
 
@@ -140,7 +145,9 @@ async def _behaviour(user_ids: np.ndarray, profiles: list[Profile], day: date) -
                 counts["received"][row[chosen]] += decision == Decision.LIKE
     private = np.array([not p.personalised for p in profiles], dtype=bool)
     counts["given"][private] = counts["seen"][private] = 0
-    last_login = dict(await User.filter(id__in=list(row)).values_list("id", "last_login_at"))
+    last_login = dict(
+        await User.filter(last_login_at__not_isnull=True).values_list("id", "last_login_at")
+    )
     today = now()
     inactive = np.array(
         [(today - last_login[int(u)]).days if last_login.get(int(u)) else 30 for u in user_ids],
