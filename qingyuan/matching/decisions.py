@@ -17,14 +17,6 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.notifications import notify
 
 
-async def proposal_for(user_id: int, proposal_id: int) -> Proposal:
-    """The proposal if `user_id` is one of its two members; anyone else gets 404."""
-    proposal = await Proposal.get_or_none(id=proposal_id)
-    if proposal is None or user_id not in (proposal.a_id, proposal.b_id):
-        raise NotFound()
-    return proposal
-
-
 def side_of(proposal: Proposal, user_id: int) -> str:
     return "a" if proposal.a_id == user_id else "b"
 

@@ -21,7 +21,7 @@ AGE_BOUNDS = (20, 60)
 _CONTACT_LIKE = re.compile(r"\d{5,}|微信|vx|wechat|qq|https?://|www\.", re.IGNORECASE)
 
 
-def _city_names() -> dict[int, str]:
+def city_names() -> dict[int, str]:
     """Supported cities (GB/T 2260 city codes); names in the reader's language."""
     return {
         3301: _("Hangzhou"),
@@ -39,10 +39,6 @@ def _city_names() -> dict[int, str]:
         1101: _("Beijing"),
         4403: _("Shenzhen"),
     }
-
-
-def city_names() -> dict[int, str]:
-    return _city_names()
 
 
 class _Errors(dict[str, str]):
@@ -86,7 +82,7 @@ def validate_profile(data: dict[str, Any]) -> dict[str, Any]:
         _("Please keep contact details out of your introduction."),
     )
     city = _int(data.get("city"))
-    errors.check("city", city in _city_names(), _("Choose a city from the list."))
+    errors.check("city", city in city_names(), _("Choose a city from the list."))
     height = data.get("height_cm")
     height = None if height in (None, "") else _int(height)
     errors.check(
@@ -117,7 +113,7 @@ def validate_profile(data: dict[str, Any]) -> dict[str, Any]:
     cities = data.get("cities", [])
     errors.check(
         "cities",
-        isinstance(cities, list) and all(_int(c) in _city_names() for c in cities),
+        isinstance(cities, list) and all(_int(c) in city_names() for c in cities),
         _("Choose cities from the list."),
     )
     min_degree = _int(data.get("min_degree", 0))

@@ -25,7 +25,3 @@ async def record(
         reason=reason,
         data=data,
     )
-
-
-async def entries_for(target_type: str, target_id: object) -> list[AuditEntry]:
-    return await AuditEntry.filter(target_type=target_type, target_id=str(target_id))

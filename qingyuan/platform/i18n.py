@@ -53,11 +53,6 @@ def use_locale(locale: str) -> Iterator[None]:
         _current_locale.reset(token)
 
 
-def set_locale(locale: str) -> None:
-    """Set the locale for the rest of the current task (one request)."""
-    _current_locale.set(locale if locale in LOCALES else DEFAULT_LOCALE)
-
-
 def gettext(message: str, **variables: object) -> str:
     text = translations(get_locale()).ugettext(message)
     return text % variables if variables else text

@@ -80,10 +80,6 @@ def job(
     return register
 
 
-def registered_jobs() -> dict[str, JobSpec]:
-    return dict(_registry)
-
-
 class RetryQueue:
     """Failed jobs waiting for their next attempt, in a Redis sorted set scored by due time.
 

@@ -61,7 +61,6 @@ class Settings:
     session_absolute_seconds: int
     login_limit_account: RateLimit
     login_limit_ip: RateLimit
-    workers: int = 1
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -118,7 +117,6 @@ def load_settings(
             "QINGYUAN_RATE_LOGIN_ACCOUNT", cast=RateLimit.parse, default="5/900"
         ),
         login_limit_ip=config("QINGYUAN_RATE_LOGIN_IP", cast=RateLimit.parse, default="30/900"),
-        workers=config("QINGYUAN_WORKERS", cast=int, default=1),
         extra={k: v for k, v in source.items() if k.startswith("QINGYUAN_")},
         **keys,
     )

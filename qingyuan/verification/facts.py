@@ -51,7 +51,3 @@ async def verified_facts(user_ids: Iterable[int] | None = None) -> dict[int, Ver
         for row in rows
         if row["id"] not in withdrawn
     }
-
-
-async def is_verified(user_id: int) -> bool:
-    return user_id in await verified_facts([user_id])
