@@ -45,7 +45,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench.load import LoadResult
+from bench.ports import free_port, port_open
 
 MODES = ("reference", "inprocess", "service")
 STACKS = ("embedded", "scale")
@@ -76,12 +76,6 @@ def app_without_worker():
 
 
 # --- processes -------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Processes:
@@ -105,11 +99,9 @@ class Processes:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited: {self.log_tail(name)}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            if port_open(port):
                 return
-            except OSError:
-                time.sleep(0.1)
+            time.sleep(0.1)
         raise RuntimeError(f"{name} did not start: {self.log_tail(name)}")
 
     def cpu_seconds(self) -> dict[str, float]:
@@ -521,7 +513,7 @@ def run_scenario(
             env["QINGYUAN_DATABASE_URL"] = _database_url(args.postgres, database)
             env["QINGYUAN_REDIS_URL"] = args.redis
         if mode == "service":
-            departments_port = _free_port()
+            departments_port = free_port()
             command = ["-m", "qingyuan", "departments", "serve", "--port", str(departments_port)]
             processes.start("departments", command, env)
             env["QINGYUAN_DEPARTMENTS_URL"] = f"http://127.0.0.1:{departments_port}"
@@ -532,7 +524,7 @@ def run_scenario(
             if stack == "embedded" and not verify
             else "qingyuan.web.app:create_app"
         )
-        port = _free_port()
+        port = free_port()
         uvicorn = ["-m", "uvicorn", "--factory", target, "--port", str(port)]
         processes.start("web", [*uvicorn, "--log-level", "warning", "--no-access-log"], env)
         if mode == "service":

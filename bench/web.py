@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 from bench.load import median_of, run_load
+from bench.ports import free_port, port_open
 
 PATHS = {"login page": "/login", "healthz": "/healthz"}
 
@@ -58,12 +58,6 @@ def bare_app():
     return Starlette(routes=[Route("/login", login), Route("/healthz", healthz)])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     command = [
         sys.executable,
@@ -80,17 +74,15 @@ def _start(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        if port_open(port):
             return process
-        except OSError:
-            time.sleep(0.1)
+        time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"{target} did not start")
 
 
 def measure(target: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, dict]:
-    port = _free_port()
+    port = free_port()
     process = _start(target, port, env)
     try:
         figures = {}

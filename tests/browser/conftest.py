@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -27,6 +26,7 @@ from qingyuan.platform.database import connected, migrate
 from qingyuan.platform.models import Role
 from qingyuan.platform.settings import Settings, load_settings
 from qingyuan.web.app import create_app
+from tests.conftest import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
@@ -74,12 +74,6 @@ async def _seed(settings: Settings) -> None:
             )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def browser_settings(data_dir: Path) -> Settings:
     """Settings of one browser module: its own data dir and its own in-memory Redis."""
     return load_settings(
@@ -96,7 +90,7 @@ def browser_settings(data_dir: Path) -> Settings:
 @contextmanager
 def serve(settings: Settings) -> Iterator[str]:
     """uvicorn in a thread on a free port (the embedded worker runs inside); yields its URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
