@@ -31,6 +31,7 @@ from taskiq.receiver import Receiver
 from taskiq.schedule_sources import LabelScheduleSource
 from taskiq_redis import RedisStreamBroker
 
+from qingyuan.platform import audit
 from qingyuan.platform import redis as redis_urls
 from qingyuan.platform.settings import Settings
 
@@ -150,8 +151,6 @@ class Retries(TaskiqMiddleware):
             )
             await self._queue.push(message, attempt, delay)
             return
-        from qingyuan.platform import audit  # the audit log needs the ORM, loaded by now
-
         logger.error("job %s failed for good: %s", message.task_name, type(exception).__name__)
         await audit.record(
             None,
