@@ -48,17 +48,25 @@ async def decide(user_id: int, proposal_id: int, decision: str) -> Connection | 
 
 
 async def _connect(proposal: Proposal) -> Connection:
+    return await open_connection(
+        proposal.a_id, proposal.b_id, ConnectionSource.MATCH, proposal_id=proposal.id
+    )
+
+
+async def open_connection(
+    user_a: int, user_b: int, source: ConnectionSource, *, proposal_id: int | None = None
+) -> Connection:
+    """Connect two members, once: the one way a match, an introduction or an activity pick
+    opens a chat. Connected already (another way, or concurrently) → that connection."""
+    a_id, b_id = sorted((user_a, user_b))
     try:
         async with in_transaction():  # a savepoint: PostgreSQL aborts the outer one otherwise
             connection = await Connection.create(
-                a_id=proposal.a_id,
-                b_id=proposal.b_id,
-                source=ConnectionSource.MATCH,
-                proposal=proposal,
+                a_id=a_id, b_id=b_id, source=source, proposal_id=proposal_id
             )
-    except IntegrityError:  # connected another way meanwhile (an introduction)
-        return await Connection.get(a_id=proposal.a_id, b_id=proposal.b_id)
-    for user_id in (proposal.a_id, proposal.b_id):
+    except IntegrityError:
+        return await Connection.get(a_id=a_id, b_id=b_id)
+    for user_id in (a_id, b_id):
         await notify(user_id, "connection.created", connection_id=connection.id)
     return connection
 
