@@ -8,6 +8,7 @@ so their likes and passes do not steer what they are shown (PIPL art. 24).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -55,12 +56,15 @@ class Population:
         return np.where(self.user_ids[rows] == user_ids, rows, -1)
 
 
-async def load_population(day: date) -> Population:
-    facts = await verified_facts()
+async def load_population(day: date, skip_provinces: Sequence[int] = ()) -> Population:
+    """Everyone who may be matched on `day`, except in `skip_provinces` (already run)."""
     # No `user_id IN (…)` with every member: PostgreSQL takes at most 32,767 parameters.
-    profiles = [
-        p for p in await Profile.filter(opted_in=True).order_by("user_id") if p.user_id in facts
-    ]
+    query = Profile.filter(opted_in=True)
+    for province in skip_provinces:  # city codes are 4 digits: province * 100 + city
+        query = query.exclude(city__gte=province * 100, city__lt=(province + 1) * 100)
+    profiles = await query.order_by("user_id")
+    facts = await verified_facts() if profiles else {}
+    profiles = [p for p in profiles if p.user_id in facts]
     user_ids = np.array([p.user_id for p in profiles], dtype=np.int64)
     members = Members(
         age=np.array([facts[p.user_id].age(day) for p in profiles], dtype=np.float32),

@@ -10,3 +10,11 @@ from qingyuan.platform.models import Notification
 
 async def notify(user_id: int, kind: str, **data: Any) -> Notification:
     return await Notification.create(user_id=user_id, kind=kind, data=data)
+
+
+async def notify_many(user_ids: list[int], kind: str, **data: Any) -> None:
+    """The same notice to many members in bulk inserts (the daily run notifies everyone)."""
+    await Notification.bulk_create(
+        [Notification(user_id=user_id, kind=kind, data=data) for user_id in user_ids],
+        batch_size=2000,
+    )
