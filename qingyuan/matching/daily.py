@@ -30,7 +30,7 @@ from qingyuan.matching.features import BehaviourPrior
 from qingyuan.matching.models import MatchRun, Proposal
 from qingyuan.matching.population import Population, load_population
 from qingyuan.matching.reasons import reasons_for
-from qingyuan.matching.training import live_scorer
+from qingyuan.matching.training import live_scorer, model_dir
 from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.notifications import notify_many
@@ -58,7 +58,7 @@ def match_settings(kernel: Kernel) -> MatchSettings:
     return MatchSettings(
         per_day=int(env.get("QINGYUAN_MATCHES_PER_DAY", "1")),
         candidates=int(env.get("QINGYUAN_MATCH_CANDIDATES", "30")),
-        model_dir=kernel.settings.data_dir / "models",
+        model_dir=model_dir(kernel.settings),
     )
 
 
