@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from qingyuan.platform import i18n
+from qingyuan.platform import i18n, notifications
 from qingyuan.verification import status
 from qingyuan.web.security import csrf_token, current_user, remember_visitor
 
@@ -69,7 +69,10 @@ async def render(
 
     Also sets the pre-login visitor cookie that the page's forms' CSRF token relies on.
     """
-    await current_user(request)
-    response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    user = await current_user(request)
+    unread = await notifications.unread_count(user.id) if user else 0
+    response = templates.TemplateResponse(
+        request, name, {"unread_notices": unread, **(context or {})}, status_code=status_code
+    )
     remember_visitor(request, response)
     return response
