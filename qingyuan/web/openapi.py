@@ -135,7 +135,7 @@ def _api_routes(routes: Iterable[BaseRoute]) -> Iterable[ApiRoute]:
 def build_schema(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in _api_routes(routes):
-        paths.setdefault(route.path, {})[route.method] = route.operation()
+        paths.setdefault(route.path_format, {})[route.method] = route.operation()
     return {
         "openapi": "3.1.0",
         "info": {
