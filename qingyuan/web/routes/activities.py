@@ -1,0 +1,254 @@
+"""Offline activities for members: list, detail, sign up, cancel, my activities (pages and API)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from tortoise.timezone import now
+
+from qingyuan.events import activities, registrations, waitlist
+from qingyuan.events.models import Activity, Registration
+from qingyuan.events.settings import EventSettings, event_settings
+from qingyuan.platform.errors import ValidationFailed
+from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.models import User
+from qingyuan.web.openapi import ApiRoute
+from qingyuan.web.security import current_user, guard, kernel_of
+
+GENDER_COUNTS: dict[str, Any] = {
+    "type": "object",
+    "properties": {"male": {"type": "integer"}, "female": {"type": "integer"}},
+}
+ACTIVITY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "title", "kind", "starts_at", "ends_at", "place", "capacity", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "kind": {"type": "string"},
+        "kind_label": {"type": "string"},
+        "description": {"type": "string"},
+        "place": {"type": "string"},
+        "city": {"type": ["integer", "null"]},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "capacity": {"type": "integer"},
+        "quotas": {"anyOf": [GENDER_COUNTS, {"type": "null"}]},
+        "quota_tolerance": {"type": "integer"},
+        "registration_opens_at": {"type": ["string", "null"], "format": "date-time"},
+        "registration_closes_at": {"type": "string", "format": "date-time"},
+        "cancel_deadline": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": ["scheduled", "cancelled"]},
+    },
+}
+REGISTRATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "waitlist_position"],
+    "properties": {
+        "status": {
+            "type": "string",
+            "enum": ["confirmed", "offered", "waitlisted", "cancelled", "expired"],
+        },
+        "waitlist_position": {"type": ["integer", "null"]},
+        "offer_expires_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+DETAIL_SCHEMA: dict[str, Any] = {
+    **ACTIVITY_SCHEMA,
+    "properties": {
+        **ACTIVITY_SCHEMA["properties"],
+        "counts": {
+            "type": "object",
+            "properties": {"confirmed": GENDER_COUNTS, "waitlisted": GENDER_COUNTS},
+        },
+        "my_registration": {"anyOf": [REGISTRATION_SCHEMA, {"type": "null"}]},
+    },
+}
+
+
+def config_of(request: Request) -> EventSettings:
+    return event_settings(kernel_of(request).settings)
+
+
+async def activity_json(activity: Activity) -> dict[str, Any]:
+    quotas = dict(await activity.quotas.all().values_list("gender", "seats"))
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": activity.id,
+        "title": activity.title,
+        "kind": activity.kind.value,
+        "kind_label": activities.kind_label(activity.kind),
+        "description": activity.description,
+        "place": activity.place,
+        "city": activity.city,
+        "starts_at": iso(activity.starts_at),
+        "ends_at": iso(activity.ends_at),
+        "capacity": activity.capacity,
+        "quotas": quotas or None,
+        "quota_tolerance": activity.quota_tolerance,
+        "registration_opens_at": iso(activity.registration_opens_at),
+        "registration_closes_at": iso(activity.registration_closes_at),
+        "cancel_deadline": iso(activity.cancel_deadline),
+        "status": activity.status.value,
+    }
+
+
+async def registration_json(registration: Registration) -> dict[str, Any]:
+    expires = registration.offer_expires_at
+    return {
+        "status": registration.status.value,
+        "waitlist_position": await waitlist.position(registration),
+        "offer_expires_at": expires.isoformat() if expires else None,
+    }
+
+
+async def detail_json(activity: Activity, user: User) -> dict[str, Any]:
+    mine = await registrations.active_registration(activity.id, user.id)
+    return {
+        **await activity_json(activity),
+        "counts": await activities.counts(activity.id),
+        "my_registration": await registration_json(mine) if mine else None,
+    }
+
+
+def filters(request: Request) -> dict[str, Any]:
+    """The list's query-string filters (kind, date, city); bad values are a 422."""
+    params = request.query_params
+    chosen: dict[str, Any] = {}
+    if params.get("kind"):
+        if params["kind"] not in {k.value for k in activities.ActivityKind}:
+            raise ValidationFailed(fields={"kind": _("Choose a kind of activity.")})
+        chosen["kind"] = params["kind"]
+    if params.get("city"):
+        if not params["city"].isdigit() or len(params["city"]) != 4:
+            raise ValidationFailed(fields={"city": _("Choose a city.")})
+        chosen["city"] = int(params["city"])
+    if params.get("date"):
+        try:
+            chosen["day"] = date.fromisoformat(params["date"])
+        except ValueError as exc:
+            raise ValidationFailed(fields={"date": _("Enter a valid date.")}) from exc
+    return chosen
+
+
+async def _user(request: Request) -> User:
+    user = await current_user(request)
+    assert user is not None
+    return user
+
+
+@guard(login=True)
+async def list_api(request: Request) -> Response:
+    found = await activities.upcoming(
+        at=now(), timezone=kernel_of(request).settings.timezone, **filters(request)
+    )
+    return JSONResponse({"activities": [await activity_json(a) for a in found]})
+
+
+@guard(login=True)
+async def detail_api(request: Request) -> Response:
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    return JSONResponse(await detail_json(activity, await _user(request)))
+
+
+@guard(login=True)
+async def sign_up_api(request: Request) -> Response:
+    result = await registrations.sign_up(
+        config_of(request), await _user(request), request.path_params["activity_id"]
+    )
+    return JSONResponse(
+        await registration_json(result.registration), status_code=201 if result.created else 200
+    )
+
+
+@guard(login=True)
+async def cancel_api(request: Request) -> Response:
+    await registrations.cancel(
+        config_of(request), await _user(request), request.path_params["activity_id"]
+    )
+    return JSONResponse({"status": "cancelled"})
+
+
+@guard(login=True)
+async def mine_api(request: Request) -> Response:
+    user = await _user(request)
+    mine = await Registration.filter(user_id=user.id).order_by("-created_at").limit(100)
+    return JSONResponse(
+        {
+            "registrations": [
+                {
+                    "activity": await activity_json(await Activity.get(id=r.activity_id)),
+                    **await registration_json(r),
+                }
+                for r in mine
+            ]
+        }
+    )
+
+
+ACTIVITY_PATH = "/api/v1/activities/{activity_id:int}"
+routes = [
+    ApiRoute(
+        "/api/v1/activities",
+        list_api,
+        method="GET",
+        summary="Upcoming activities (filters: kind, date YYYY-MM-DD, city code)",
+        errors=(422,),
+        responses={
+            200: {
+                "type": "object",
+                "required": ["activities"],
+                "properties": {"activities": {"type": "array", "items": ACTIVITY_SCHEMA}},
+            }
+        },
+    ),
+    ApiRoute(
+        ACTIVITY_PATH,
+        detail_api,
+        method="GET",
+        summary="One activity, with confirmed and waitlisted counts per gender",
+        errors=(404,),
+        responses={200: DETAIL_SCHEMA},
+    ),
+    ApiRoute(
+        f"{ACTIVITY_PATH}/registration",
+        sign_up_api,
+        method="POST",
+        summary="Sign up: a seat if one fits, else the waitlist (again: takes an offered seat)",
+        errors=(403, 404, 409),
+        responses={201: REGISTRATION_SCHEMA, 200: REGISTRATION_SCHEMA},
+    ),
+    ApiRoute(
+        f"{ACTIVITY_PATH}/registration",
+        cancel_api,
+        method="DELETE",
+        summary="Cancel my registration (idempotent); a freed seat goes to the waitlist",
+        errors=(404, 409),
+        responses={
+            200: {
+                "type": "object",
+                "required": ["status"],
+                "properties": {"status": {"type": "string", "enum": ["cancelled"]}},
+            }
+        },
+    ),
+    ApiRoute(
+        "/api/v1/me/activities",
+        mine_api,
+        method="GET",
+        summary="My registrations, newest first",
+        responses={
+            200: {
+                "type": "object",
+                "required": ["registrations"],
+                "properties": {"registrations": {"type": "array"}},
+            }
+        },
+    ),
+]
