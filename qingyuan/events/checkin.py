@@ -17,11 +17,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import qrcode
+import qrcode.constants
+import qrcode.image.svg
 from tortoise.timezone import now
 
 from qingyuan.events.models import (
@@ -55,6 +59,21 @@ def _signature(key: bytes, registration_id: int) -> str:
 def qr_token(config: EventSettings, registration_id: int) -> str:
     """What the ticket's QR code encodes."""
     return f"{TOKEN_PREFIX}{registration_id}.{_signature(config.checkin_key, registration_id)}"
+
+
+def qr_svg(token: str) -> str:
+    """The token as an inline SVG QR code (error correction M: survives a cracked screen)."""
+    image = qrcode.make(
+        token,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=10,
+        border=4,
+    )
+    buffer = io.BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    return svg[svg.index("<svg") :]
 
 
 def format_code(code: str) -> str:

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tortoise.timezone import now
 
-from qingyuan.events import activities, registrations, waitlist
-from qingyuan.events.models import Activity, Registration
+from qingyuan.events import activities, checkin, registrations, waitlist
+from qingyuan.events.models import Activity, Registration, RegistrationStatus
 from qingyuan.events.settings import EventSettings, event_settings
-from qingyuan.platform.errors import ValidationFailed
+from qingyuan.platform.errors import NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.web.openapi import ApiRoute
@@ -175,6 +175,27 @@ async def cancel_api(request: Request) -> Response:
     return JSONResponse({"status": "cancelled"})
 
 
+async def my_ticket(request: Request) -> tuple[Activity, Registration]:
+    """The member's confirmed seat at this activity: what the ticket shows. Others: 404."""
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    mine = await registrations.active_registration(activity.id, (await _user(request)).id)
+    if mine is None or mine.status != RegistrationStatus.CONFIRMED:
+        raise NotFound()
+    return activity, mine
+
+
+@guard(login=True)
+async def ticket_api(request: Request) -> Response:
+    _activity, mine = await my_ticket(request)
+    return JSONResponse(
+        {
+            "code": checkin.format_code(mine.code),
+            "qr": checkin.qr_token(config_of(request), mine.id),
+            "checked_in": mine.checked_in_at is not None,
+        }
+    )
+
+
 @guard(login=True)
 async def mine_api(request: Request) -> Response:
     user = await _user(request)
@@ -235,6 +256,24 @@ routes = [
                 "type": "object",
                 "required": ["status"],
                 "properties": {"status": {"type": "string", "enum": ["cancelled"]}},
+            }
+        },
+    ),
+    ApiRoute(
+        f"{ACTIVITY_PATH}/ticket",
+        ticket_api,
+        method="GET",
+        summary="My ticket: typed code and the QR token (no personal data); confirmed seats only",
+        errors=(404,),
+        responses={
+            200: {
+                "type": "object",
+                "required": ["code", "qr", "checked_in"],
+                "properties": {
+                    "code": {"type": "string", "example": "ABCD-EFGH"},
+                    "qr": {"type": "string"},
+                    "checked_in": {"type": "boolean"},
+                },
             }
         },
     ),
