@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 from tortoise.timezone import now
 
 from qingyuan.events import activities, checkin, registrations, waitlist
 from qingyuan.events.models import Activity, Registration, RegistrationStatus
 from qingyuan.events.settings import EventSettings, event_settings
-from qingyuan.platform.errors import NotFound, ValidationFailed
+from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.templating import render
 
 GENDER_COUNTS: dict[str, Any] = {
     "type": "object",
@@ -213,6 +216,104 @@ async def mine_api(request: Request) -> Response:
     )
 
 
+def status_label(status: str) -> str:
+    return {
+        "confirmed": _("Confirmed"),
+        "offered": _("Seat offered"),
+        "waitlisted": _("On the waiting list"),
+        "cancelled": _("Cancelled"),
+        "expired": _("Offer expired"),
+    }[status]
+
+
+def page_helpers() -> dict[str, Any]:
+    return {"kind_label": activities.kind_label, "status_label": status_label}
+
+
+@guard(login=True)
+async def list_page(request: Request) -> Response:
+    error, chosen = None, {}
+    try:
+        chosen = filters(request)
+    except UserError as problem:
+        error = problem
+    found = await activities.upcoming(
+        at=now(), timezone=kernel_of(request).settings.timezone, **chosen
+    )
+    kinds = [(k.value, activities.kind_label(k)) for k in activities.ActivityKind]
+    return await render(
+        request,
+        "activities.html",
+        {"activities": found, "kinds": kinds, "chosen": chosen, "error": error, **page_helpers()},
+    )
+
+
+async def _detail_page(request: Request, error: UserError | None = None) -> Response:
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    mine = await registrations.active_registration(activity.id, (await _user(request)).id)
+    context = {
+        "activity": activity,
+        "quotas": dict(await activity.quotas.all().values_list("gender", "seats")),
+        "counts": await activities.counts(activity.id),
+        "mine": mine,
+        "position": await waitlist.position(mine) if mine else None,
+        "error": error,
+        **page_helpers(),
+    }
+    return await render(
+        request, "activity.html", context, status_code=error.status if error else 200
+    )
+
+
+@guard(login=True)
+async def detail_page(request: Request) -> Response:
+    return await _detail_page(request)
+
+
+@guard(login=True)
+async def sign_up_page(request: Request) -> Response:
+    activity_id = request.path_params["activity_id"]
+    try:
+        await registrations.sign_up(config_of(request), await _user(request), activity_id)
+    except (Conflict, Forbidden) as error:
+        return await _detail_page(request, error)
+    return RedirectResponse(f"/activities/{activity_id}", status_code=303)
+
+
+@guard(login=True)
+async def cancel_page(request: Request) -> Response:
+    activity_id = request.path_params["activity_id"]
+    try:
+        await registrations.cancel(config_of(request), await _user(request), activity_id)
+    except Conflict as error:
+        return await _detail_page(request, error)
+    return RedirectResponse(f"/activities/{activity_id}", status_code=303)
+
+
+@guard(login=True)
+async def ticket_page(request: Request) -> Response:
+    activity, mine = await my_ticket(request)
+    token = checkin.qr_token(config_of(request), mine.id)
+    return await render(
+        request,
+        "ticket.html",
+        {
+            "activity": activity,
+            "qr": Markup(checkin.qr_svg(token)),  # noqa: S704 (SVG drawn by us from our token)
+            "code": checkin.format_code(mine.code),
+            "checked_in": mine.checked_in_at is not None,
+        },
+    )
+
+
+@guard(login=True)
+async def mine_page(request: Request) -> Response:
+    user = await _user(request)
+    mine = await Registration.filter(user_id=user.id).order_by("-created_at").limit(100)
+    rows = [(r, await Activity.get(id=r.activity_id), await waitlist.position(r)) for r in mine]
+    return await render(request, "my_activities.html", {"rows": rows, **page_helpers()})
+
+
 ACTIVITY_PATH = "/api/v1/activities/{activity_id:int}"
 routes = [
     ApiRoute(
@@ -277,6 +378,12 @@ routes = [
             }
         },
     ),
+    Route("/activities", list_page),
+    Route("/activities/{activity_id:int}", detail_page),
+    Route("/activities/{activity_id:int}/registration", sign_up_page, methods=["POST"]),
+    Route("/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
+    Route("/activities/{activity_id:int}/ticket", ticket_page),
+    Route("/my/activities", mine_page),
     ApiRoute(
         "/api/v1/me/activities",
         mine_api,

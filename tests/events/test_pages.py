@@ -1,0 +1,90 @@
+"""Member, admin and volunteer pages work without JavaScript: forms post, pages render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.timezone import now
+
+from tests.events.test_checkin import soon
+
+
+def _csrf(page: str) -> str:
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_admin_creates_an_activity_with_the_form(client, admin_headers):
+    cookie = {"Cookie": admin_headers["Cookie"]}
+    form_page = client.get("/admin/activities/new", headers=cookie)
+    assert form_page.status_code == 200
+    start = (now() + timedelta(days=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+
+    def local(moment):
+        return moment.strftime("%Y-%m-%dT%H:%M")
+
+    form = {
+        "csrf_token": _csrf(form_page.text),
+        "title": "Citywalk 西湖",
+        "kind": "citywalk",
+        "place": "断桥",
+        "starts_at": local(start),
+        "ends_at": local(start + timedelta(hours=3)),
+        "registration_closes_at": local(start - timedelta(days=1)),
+        "cancel_deadline": local(start - timedelta(days=1)),
+        "capacity": "30",
+        "quota_male": "15",
+        "quota_female": "15",
+        "quota_tolerance": "2",
+    }
+    bad = client.post("/admin/activities", data={**form, "capacity": "many"}, headers=cookie)
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+    created = client.post("/admin/activities", data=form, headers=cookie, follow_redirects=False)
+    assert created.status_code == 303
+    detail = client.get(created.headers["location"], headers=cookie)
+    assert "Citywalk 西湖" in detail.text and "断桥" in detail.text
+
+
+def test_member_signs_up_and_sees_the_ticket_page(client, members, create_activity):
+    person = members(1)[0]
+    activity = create_activity(**soon())
+    cookie = {"Cookie": person.headers["Cookie"]}
+    listing = client.get("/activities", headers=cookie)
+    assert listing.status_code == 200 and f"/activities/{activity}" in listing.text
+    detail = client.get(f"/activities/{activity}", headers=cookie)
+    signed = client.post(
+        f"/activities/{activity}/registration",
+        data={"csrf_token": _csrf(detail.text)},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    ticket = client.get(f"/activities/{activity}/ticket", headers=cookie)
+    assert ticket.status_code == 200 and "<svg" in ticket.text
+    assert client.get("/my/activities", headers=cookie).status_code == 200
+    bad_filter = client.get("/activities?date=someday", headers=cookie)
+    assert bad_filter.status_code == 200 and "alert" in bad_filter.text
+
+
+def test_volunteer_checks_in_by_typed_code_on_the_page(
+    client, members, create_activity, volunteer_headers
+):
+    person = members(1)[0]
+    activity = create_activity(**soon())
+    client.post(f"/api/v1/activities/{activity}/registration", headers=person.headers)
+    code = client.get(f"/api/v1/activities/{activity}/ticket", headers=person.headers).json()[
+        "code"
+    ]
+    cookie = {"Cookie": volunteer_headers["Cookie"]}
+    page = client.get("/staff/checkin", headers=cookie)
+    assert page.status_code == 200
+    form = {"csrf_token": _csrf(page.text), "code": code, "activity_id": str(activity)}
+    done = client.post("/staff/checkin", data=form, headers=cookie)
+    assert done.status_code == 200 and "checkin-ok" in done.text
+    again = client.post("/staff/checkin", data=form, headers=cookie)
+    assert again.status_code == 409 and 'role="alert"' in again.text
+    # members do not see the volunteer page
+    assert (
+        client.get("/staff/checkin", headers={"Cookie": person.headers["Cookie"]}).status_code
+        == 404
+    )
