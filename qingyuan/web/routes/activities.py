@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
-from qingyuan.events import activities, checkin, registrations, waitlist
+from qingyuan.events import activities, calendar, checkin, registrations, waitlist
 from qingyuan.events.models import Activity, Registration, RegistrationStatus
 from qingyuan.events.settings import EventSettings, event_settings
 from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError, ValidationFailed
@@ -314,6 +314,43 @@ async def mine_page(request: Request) -> Response:
     return await render(request, "my_activities.html", {"rows": rows, **page_helpers()})
 
 
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url)
+
+
+@guard(login=True)
+async def activity_ics(request: Request) -> Response:
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    body = calendar.calendar([activity], _base_url(request), activity.title)
+    headers = {"Content-Disposition": f'attachment; filename="activity-{activity.id}.ics"'}
+    return Response(body, media_type=ICS_TYPE, headers=headers)
+
+
+async def feed_ics(request: Request) -> Response:
+    """The member's feed: no login (calendar apps have none), the URL's token is the key."""
+    found = await calendar.feed_activities(request.path_params["token"])
+    if found is None:
+        raise NotFound()
+    return Response(
+        calendar.calendar(found, _base_url(request), _("Qingyuan activities")), media_type=ICS_TYPE
+    )
+
+
+@guard(login=True)
+async def feed_api(request: Request) -> Response:
+    token = await calendar.new_feed((await _user(request)).id)
+    return JSONResponse({"url": f"{_base_url(request)}calendar/{token}.ics"}, status_code=201)
+
+
+@guard(login=True)
+async def feed_revoke_api(request: Request) -> Response:
+    await calendar.revoke_feed((await _user(request)).id)
+    return JSONResponse({"status": "revoked"})
+
+
 ACTIVITY_PATH = "/api/v1/activities/{activity_id:int}"
 routes = [
     ApiRoute(
@@ -384,6 +421,30 @@ routes = [
     Route("/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
     Route("/activities/{activity_id:int}/ticket", ticket_page),
     Route("/my/activities", mine_page),
+    Route("/activities/{activity_id:int}/calendar.ics", activity_ics),
+    Route("/calendar/{token:str}.ics", feed_ics),
+    ApiRoute(
+        "/api/v1/me/calendar-feed",
+        feed_api,
+        method="POST",
+        summary="A new secret URL of my activities calendar (the old one stops working)",
+        responses={
+            201: {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}
+        },
+    ),
+    ApiRoute(
+        "/api/v1/me/calendar-feed",
+        feed_revoke_api,
+        method="DELETE",
+        summary="Revoke my calendar URL",
+        responses={
+            200: {
+                "type": "object",
+                "required": ["status"],
+                "properties": {"status": {"type": "string"}},
+            }
+        },
+    ),
     ApiRoute(
         "/api/v1/me/activities",
         mine_api,
