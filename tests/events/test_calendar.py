@@ -56,7 +56,8 @@ def test_one_activity_as_ics(client, members, create_activity):
 
 def test_member_feed_is_secret_revocable_and_impersonal(client, members, create_activity):
     person = members(1)[0]
-    mine, other = create_activity(title="飞盘"), create_activity(title="剧本杀")
+    mine = create_activity(title="飞盘")
+    create_activity(title="剧本杀")  # not joined: never in the feed
     client.post(f"/api/v1/activities/{mine}/registration", headers=person.headers)
     url = client.post("/api/v1/me/calendar-feed", headers=person.headers).json()["url"]
     path = url.split("://", 1)[1].split("/", 1)[1]
