@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from taskiq import Context, TaskiqDepends
 
-from qingyuan.events import attendance, waitlist
+from qingyuan.events import attendance, reminders, waitlist
 from qingyuan.events.settings import event_settings
 from qingyuan.platform.jobs import job
 
@@ -20,3 +20,9 @@ async def expire_offers_job(context: Context = TaskiqDepends()) -> int:
 async def mark_no_shows_job(context: Context = TaskiqDepends()) -> int:
     """Confirmed members who never entered an ended activity become no-shows."""
     return await attendance.mark_no_shows()
+
+
+@job("events.send_reminders", cron="*/5 * * * *")
+async def send_reminders_job(context: Context = TaskiqDepends()) -> int:
+    """Reminders 24 h and 2 h before each activity, each sent once."""
+    return await reminders.send_reminders()

@@ -118,7 +118,8 @@ class Registration(Model):
         "platform.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     attendance = fields.CharEnumField(Attendance, max_length=10, null=True)
-    reminded = fields.JSONField(default=list)
+    reminded_24h_at = fields.DatetimeField(null=True)
+    reminded_2h_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "events_registration"

@@ -1,7 +1,5 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-import functools
-from json import dumps, loads
 from qingyuan.events.models import ActivityKind, ActivityStatus, Attendance, RegistrationStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -104,7 +102,8 @@ class Migration(migrations.Migration):
                 ('checked_in_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('checked_in_by', fields.ForeignKeyField('platform.User', source_field='checked_in_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('attendance', fields.CharEnumField(null=True, description='ATTENDED: attended\nNO_SHOW: no_show\nEXCUSED: excused', enum_type=Attendance, max_length=10)),
-                ('reminded', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('reminded_24h_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reminded_2h_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'events_registration', 'app': 'events', 'unique_together': (('activity', 'active_member'),), 'pk_attr': 'id', 'table_description': "A member's place at an activity: seat, offer or waitlist, then attendance."},
             bases=['Model'],

@@ -11,13 +11,28 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
-from qingyuan.events import activities, calendar, checkin, registrations, waitlist
-from qingyuan.events.models import Activity, Registration, RegistrationStatus
+from qingyuan.events import (
+    activities,
+    calendar,
+    checkin,
+    consultations,
+    feedback,
+    registrations,
+    waitlist,
+)
+from qingyuan.events.models import (
+    Activity,
+    ConsultationSlot,
+    Registration,
+    RegistrationStatus,
+)
 from qingyuan.events.settings import EventSettings, event_settings
+from qingyuan.matching.cards import member_card
 from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.web.openapi import ApiRoute
+from qingyuan.web.routes.api import json_body
 from qingyuan.web.security import current_user, guard, kernel_of
 from qingyuan.web.templating import render
 
@@ -314,6 +329,73 @@ async def mine_page(request: Request) -> Response:
     return await render(request, "my_activities.html", {"rows": rows, **page_helpers()})
 
 
+@guard(login=True)
+async def feedback_api(request: Request) -> Response:
+    body = await json_body(request)
+    saved = await feedback.leave_feedback(
+        (await _user(request)).id,
+        request.path_params["activity_id"],
+        body.get("rating"),
+        body.get("comment", ""),
+    )
+    return JSONResponse({"rating": saved.rating}, status_code=201)
+
+
+@guard(login=True)
+async def attendees_api(request: Request) -> Response:
+    user = await _user(request)
+    activity_id = request.path_params["activity_id"]
+    others = await feedback.attendees(activity_id, user.id)
+    picked = await feedback.my_picks(activity_id, user.id)
+    day = kernel_of(request).settings.local_today()
+    cards = [await member_card(other, user.id, day) for other in others]
+    return JSONResponse(
+        {
+            "attendees": [
+                {"id": other, "nickname": card["nickname"], "picked": other in picked}
+                for other, card in zip(others, cards, strict=True)
+            ]
+        }
+    )
+
+
+@guard(login=True)
+async def pick_api(request: Request) -> Response:
+    body = await json_body(request)
+    connection = await feedback.pick(
+        (await _user(request)).id, request.path_params["activity_id"], body.get("member_id")
+    )
+    return JSONResponse(
+        {"mutual": connection is not None, "connection_id": connection.id if connection else None}
+    )
+
+
+def slot_json(slot: ConsultationSlot) -> dict[str, Any]:
+    return {
+        "id": slot.id,
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "place": slot.place,
+    }
+
+
+@guard(login=True)
+async def slots_api(request: Request) -> Response:
+    return JSONResponse({"slots": [slot_json(s) for s in await consultations.free_slots()]})
+
+
+@guard(login=True)
+async def book_slot_api(request: Request) -> Response:
+    slot = await consultations.book(await _user(request), request.path_params["slot_id"])
+    return JSONResponse(slot_json(slot))
+
+
+@guard(login=True)
+async def cancel_slot_api(request: Request) -> Response:
+    await consultations.cancel_booking(await _user(request), request.path_params["slot_id"])
+    return JSONResponse({"status": "cancelled"})
+
+
 ICS_TYPE = "text/calendar; charset=utf-8"
 
 
@@ -421,6 +503,74 @@ routes = [
     Route("/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
     Route("/activities/{activity_id:int}/ticket", ticket_page),
     Route("/my/activities", mine_page),
+    ApiRoute(
+        f"{ACTIVITY_PATH}/feedback",
+        feedback_api,
+        method="POST",
+        summary="Rate an activity I attended (1–5) with an optional comment",
+        body={
+            "type": "object",
+            "required": ["rating"],
+            "properties": {
+                "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                "comment": {"type": "string", "maxLength": 500},
+            },
+        },
+        errors=(404, 409),
+        responses={201: {"type": "object", "properties": {"rating": {"type": "integer"}}}},
+    ),
+    ApiRoute(
+        f"{ACTIVITY_PATH}/attendees",
+        attendees_api,
+        method="GET",
+        summary="Other attendees I may pick to meet again (attendees only, after the end)",
+        errors=(404, 409),
+        responses={200: {"type": "object", "properties": {"attendees": {"type": "array"}}}},
+    ),
+    ApiRoute(
+        f"{ACTIVITY_PATH}/picks",
+        pick_api,
+        method="POST",
+        summary="I'd like to meet this attendee again; mutual picks become a connection",
+        body={
+            "type": "object",
+            "required": ["member_id"],
+            "properties": {"member_id": {"type": "integer"}},
+        },
+        errors=(404, 409),
+        responses={
+            200: {
+                "type": "object",
+                "required": ["mutual", "connection_id"],
+                "properties": {
+                    "mutual": {"type": "boolean"},
+                    "connection_id": {"type": ["integer", "null"]},
+                },
+            }
+        },
+    ),
+    ApiRoute(
+        "/api/v1/consultation-slots",
+        slots_api,
+        method="GET",
+        summary="Free 1:1 consultation slots with matchmakers",
+        responses={200: {"type": "object", "properties": {"slots": {"type": "array"}}}},
+    ),
+    ApiRoute(
+        "/api/v1/consultation-slots/{slot_id:int}/booking",
+        book_slot_api,
+        method="POST",
+        summary="Book a consultation slot (verified members)",
+        errors=(403, 404, 409),
+        responses={200: {"type": "object", "properties": {"id": {"type": "integer"}}}},
+    ),
+    ApiRoute(
+        "/api/v1/consultation-slots/{slot_id:int}/booking",
+        cancel_slot_api,
+        method="DELETE",
+        summary="Give my booked slot back (idempotent)",
+        responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}},
+    ),
     Route("/activities/{activity_id:int}/calendar.ics", activity_ics),
     Route("/calendar/{token:str}.ics", feed_ics),
     ApiRoute(

@@ -10,7 +10,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
-from qingyuan.events import activities, checkin
+from qingyuan.events import (
+    activities,
+    attendance,
+    checkin,
+    consultations,
+    exports,
+    figures,
+    volunteers,
+)
 from qingyuan.events.models import Activity
 from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -250,7 +258,97 @@ async def checkin_submit(request: Request) -> Response:
     return await _checkin_page(request, result=entry, chosen=chosen)
 
 
+@guard(roles=ADMIN)
+async def figures_api(request: Request) -> Response:
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    timezone = kernel_of(request).settings.timezone
+    return JSONResponse(await figures.activity_figures(activity.id, timezone))
+
+
+@guard(roles=ADMIN)
+async def export_api(request: Request) -> Response:
+    body = await json_body(request)
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
+    text = await exports.attendee_csv(
+        kernel_of(request).cipher, await _staff(request), activity.id, reason
+    )
+    disposition = f'attachment; filename="activity-{activity.id}-attendees.csv"'
+    return Response(
+        "\ufeff" + text,  # the BOM makes spreadsheet apps read the CSV as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
+
+
+@guard(roles=ADMIN)
+async def attendance_api(request: Request) -> Response:
+    body = await json_body(request)
+    reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
+    await attendance.set_attendance(
+        await _staff(request),
+        request.path_params["registration_id"],
+        str(body.get("attendance", "")),
+        reason[:200],
+    )
+    return JSONResponse({"attendance": body["attendance"]})
+
+
+@guard(roles=ADMIN)
+async def add_shift_api(request: Request) -> Response:
+    body = await json_body(request)
+    timezone = kernel_of(request).settings.timezone
+    starts = activities.parse_time(body.get("starts_at"), timezone)
+    ends = activities.parse_time(body.get("ends_at"), timezone)
+    needed = body.get("needed", 1)
+    if starts is None or ends is None or isinstance(needed, bool) or not isinstance(needed, int):
+        raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
+    role = body.get("role") if isinstance(body.get("role"), str) else ""
+    shift = await volunteers.add_shift(
+        await _staff(request), request.path_params["activity_id"], role, starts, ends, needed
+    )
+    return JSONResponse({"id": shift.id}, status_code=201)
+
+
+@guard(roles=ADMIN)
+async def assign_api(request: Request) -> Response:
+    body = await json_body(request)
+    volunteer_id = body.get("volunteer_id")
+    if isinstance(volunteer_id, bool) or not isinstance(volunteer_id, int):
+        raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
+    await volunteers.assign(await _staff(request), request.path_params["shift_id"], volunteer_id)
+    return JSONResponse({"status": "assigned"})
+
+
+@guard(roles=ADMIN)
+async def unassign_api(request: Request) -> Response:
+    await volunteers.unassign(
+        await _staff(request), request.path_params["shift_id"], request.path_params["volunteer_id"]
+    )
+    return JSONResponse({"status": "unassigned"})
+
+
+@guard(roles=ADMIN)
+async def staffing_api(request: Request) -> Response:
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    return JSONResponse({"shifts": await volunteers.staffing(activity.id)})
+
+
+@guard(roles=(Role.MATCHMAKER,))
+async def offer_slot_api(request: Request) -> Response:
+    body = await json_body(request)
+    timezone = kernel_of(request).settings.timezone
+    starts = activities.parse_time(body.get("starts_at"), timezone)
+    ends = activities.parse_time(body.get("ends_at"), timezone)
+    if starts is None or ends is None:
+        raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
+    place = body.get("place") if isinstance(body.get("place"), str) else ""
+    slot = await consultations.offer_slot(await _staff(request), starts, ends, place)
+    return JSONResponse({"id": slot.id}, status_code=201)
+
+
 ADMIN_PATH = "/api/v1/admin/activities"
+STATUS_SCHEMA = {"type": "object", "properties": {"status": {"type": "string"}}}
 routes = [
     ApiRoute(
         ADMIN_PATH,
@@ -296,6 +394,107 @@ routes = [
     Route("/admin/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
     Route("/staff/checkin", checkin_page),
     Route("/staff/checkin", checkin_submit, methods=["POST"]),
+    ApiRoute(
+        f"{ADMIN_PATH}/{{activity_id:int}}/figures",
+        figures_api,
+        method="GET",
+        summary="Sign-ups over time, confirmed / waitlisted / attended / no-show, pairs formed",
+        errors=(404,),
+        responses={200: {"type": "object"}},
+    ),
+    ApiRoute(
+        f"{ADMIN_PATH}/{{activity_id:int}}/export",
+        export_api,
+        method="POST",
+        summary="Attendee list as CSV, personal data masked; audit-logged with the reason",
+        body={
+            "type": "object",
+            "required": ["reason"],
+            "properties": {"reason": {"type": "string"}},
+        },
+        errors=(404,),
+        responses={200: None},
+    ),
+    ApiRoute(
+        "/api/v1/admin/registrations/{registration_id:int}/attendance",
+        attendance_api,
+        method="PUT",
+        summary="Correct attendance (attended / no_show / excused), audited with the reason",
+        body={
+            "type": "object",
+            "required": ["attendance"],
+            "properties": {
+                "attendance": {"type": "string", "enum": ["attended", "no_show", "excused"]},
+                "reason": {"type": "string"},
+            },
+        },
+        errors=(404,),
+        responses={200: {"type": "object"}},
+    ),
+    ApiRoute(
+        f"{ADMIN_PATH}/{{activity_id:int}}/shifts",
+        add_shift_api,
+        method="POST",
+        summary="Add a volunteer role and shift to an activity",
+        body={
+            "type": "object",
+            "required": ["role", "starts_at", "ends_at"],
+            "properties": {
+                "role": {"type": "string"},
+                "starts_at": {"type": "string", "format": "date-time"},
+                "ends_at": {"type": "string", "format": "date-time"},
+                "needed": {"type": "integer"},
+            },
+        },
+        errors=(404,),
+        responses={201: ID_SCHEMA},
+    ),
+    ApiRoute(
+        "/api/v1/admin/shifts/{shift_id:int}/assignments",
+        assign_api,
+        method="POST",
+        summary="Assign a volunteer matchmaker to a shift",
+        body={
+            "type": "object",
+            "required": ["volunteer_id"],
+            "properties": {"volunteer_id": {"type": "integer"}},
+        },
+        errors=(404,),
+        responses={200: STATUS_SCHEMA},
+    ),
+    ApiRoute(
+        "/api/v1/admin/shifts/{shift_id:int}/assignments/{volunteer_id:int}",
+        unassign_api,
+        method="DELETE",
+        summary="Take a volunteer off a shift",
+        errors=(404,),
+        responses={200: STATUS_SCHEMA},
+    ),
+    ApiRoute(
+        f"{ADMIN_PATH}/{{activity_id:int}}/staffing",
+        staffing_api,
+        method="GET",
+        summary="Shifts, who is on them, and the staffing gaps",
+        errors=(404,),
+        responses={200: {"type": "object", "properties": {"shifts": {"type": "array"}}}},
+    ),
+    ApiRoute(
+        "/api/v1/staff/consultation-slots",
+        offer_slot_api,
+        method="POST",
+        summary="Offer a 1:1 consultation slot (matchmakers)",
+        body={
+            "type": "object",
+            "required": ["starts_at", "ends_at", "place"],
+            "properties": {
+                "starts_at": {"type": "string", "format": "date-time"},
+                "ends_at": {"type": "string", "format": "date-time"},
+                "place": {"type": "string"},
+            },
+        },
+        errors=(404,),
+        responses={201: ID_SCHEMA},
+    ),
     ApiRoute(
         "/api/v1/staff/checkins",
         checkin_api,
