@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from tortoise.timezone import now
 
-from tests.events.test_checkin import soon
+from tests.events.support import activity_body
+from tests.events.test_checkin import scan, soon
 
 
 def _csrf(page: str) -> str:
@@ -88,3 +89,44 @@ def test_volunteer_checks_in_by_typed_code_on_the_page(
         client.get("/staff/checkin", headers={"Cookie": person.headers["Cookie"]}).status_code
         == 404
     )
+
+
+def test_after_the_activity_members_rate_and_pick_on_the_page(
+    client, members, create_activity, admin_headers, volunteer_headers
+):
+    a, b = members(2, seed=22)
+    activity = create_activity(**soon())
+    for person in (a, b):
+        client.post(f"/api/v1/activities/{activity}/registration", headers=person.headers)
+        code = client.get(f"/api/v1/activities/{activity}/ticket", headers=person.headers)
+        assert scan(client, volunteer_headers, code.json()["qr"]).status_code == 200
+    # the activity is moved into the past (it ended an hour ago)
+    ended = now() - timedelta(hours=1)
+    moved = activity_body(starts_in=timedelta(hours=-3), capacity=20)
+    moved["ends_at"] = ended.isoformat()
+    changed = client.put(f"/api/v1/admin/activities/{activity}", json=moved, headers=admin_headers)
+    assert changed.status_code == 200, changed.text
+    cookie = {"Cookie": a.headers["Cookie"]}
+    page = client.get(f"/activities/{activity}", headers=cookie)
+    assert page.status_code == 200 and 'name="rating"' in page.text
+    token = _csrf(page.text)
+    rated = client.post(
+        f"/activities/{activity}/feedback",
+        data={"csrf_token": token, "rating": "5", "comment": "很开心"},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert rated.status_code == 303
+    picked = client.post(
+        f"/activities/{activity}/picks",
+        data={"csrf_token": token, "member_id": str(b.user.id)},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert picked.status_code == 303
+    mutual = client.post(
+        f"/api/v1/activities/{activity}/picks", json={"member_id": a.user.id}, headers=b.headers
+    )
+    assert mutual.json()["mutual"] is True
+    connections = client.get("/api/v1/connections", headers=a.headers).json()["connections"]
+    assert [c["source"] for c in connections] == ["activity"]

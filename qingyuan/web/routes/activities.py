@@ -263,10 +263,26 @@ async def list_page(request: Request) -> Response:
     )
 
 
+async def _after_context(request: Request, activity: Activity, user: User) -> dict | None:
+    """Feedback and "meet again" for an attendee once the activity has ended, else None."""
+    try:
+        others = await feedback.attendees(activity.id, user.id)
+    except UserError:
+        return None
+    day = kernel_of(request).settings.local_today()
+    return {
+        "attendees": [await member_card(other, user.id, day) for other in others],
+        "ids": others,
+        "picked": await feedback.my_picks(activity.id, user.id),
+    }
+
+
 async def _detail_page(request: Request, error: UserError | None = None) -> Response:
     activity = await activities.get_activity(request.path_params["activity_id"])
-    mine = await registrations.active_registration(activity.id, (await _user(request)).id)
+    user = await _user(request)
+    mine = await registrations.active_registration(activity.id, user.id)
     context = {
+        "after": await _after_context(request, activity, user),
         "activity": activity,
         "quotas": dict(await activity.quotas.all().values_list("gender", "seats")),
         "counts": await activities.counts(activity.id),
@@ -303,6 +319,36 @@ async def cancel_page(request: Request) -> Response:
     except Conflict as error:
         return await _detail_page(request, error)
     return RedirectResponse(f"/activities/{activity_id}", status_code=303)
+
+
+@guard(login=True)
+async def feedback_page(request: Request) -> Response:
+    form = await request.form()
+    rating = str(form.get("rating", ""))
+    try:
+        await feedback.leave_feedback(
+            (await _user(request)).id,
+            request.path_params["activity_id"],
+            int(rating) if rating.isdigit() else rating,
+            str(form.get("comment", "")),
+        )
+    except UserError as error:
+        return await _detail_page(request, error)
+    return RedirectResponse(f"/activities/{request.path_params['activity_id']}", status_code=303)
+
+
+@guard(login=True)
+async def pick_page(request: Request) -> Response:
+    chosen = str((await request.form()).get("member_id", ""))
+    try:
+        await feedback.pick(
+            (await _user(request)).id,
+            request.path_params["activity_id"],
+            int(chosen) if chosen.isdigit() else chosen,
+        )
+    except UserError as error:
+        return await _detail_page(request, error)
+    return RedirectResponse(f"/activities/{request.path_params['activity_id']}", status_code=303)
 
 
 @guard(login=True)
@@ -502,6 +548,8 @@ routes = [
     Route("/activities/{activity_id:int}/registration", sign_up_page, methods=["POST"]),
     Route("/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
     Route("/activities/{activity_id:int}/ticket", ticket_page),
+    Route("/activities/{activity_id:int}/feedback", feedback_page, methods=["POST"]),
+    Route("/activities/{activity_id:int}/picks", pick_page, methods=["POST"]),
     Route("/my/activities", mine_page),
     ApiRoute(
         f"{ACTIVITY_PATH}/feedback",

@@ -205,8 +205,31 @@ async def detail_page(request: Request) -> Response:
             "activity": activity,
             "counts": await activities.counts(activity.id),
             "kind_label": activities.kind_label,
+            "figures": await figures.activity_figures(
+                activity.id, kernel_of(request).settings.timezone
+            ),
+            "staffing": await volunteers.staffing(activity.id),
         },
     )
+
+
+def _csv_response(activity_id: int, text: str) -> Response:
+    disposition = f'attachment; filename="activity-{activity_id}-attendees.csv"'
+    return Response(
+        "\ufeff" + text,  # the BOM makes spreadsheet apps read the CSV as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
+
+
+@guard(roles=ADMIN)
+async def export_page(request: Request) -> Response:
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    reason = str((await request.form()).get("reason", ""))
+    text = await exports.attendee_csv(
+        kernel_of(request).cipher, await _staff(request), activity.id, reason
+    )
+    return _csv_response(activity.id, text)
 
 
 @guard(roles=ADMIN)
@@ -273,12 +296,7 @@ async def export_api(request: Request) -> Response:
     text = await exports.attendee_csv(
         kernel_of(request).cipher, await _staff(request), activity.id, reason
     )
-    disposition = f'attachment; filename="activity-{activity.id}-attendees.csv"'
-    return Response(
-        "\ufeff" + text,  # the BOM makes spreadsheet apps read the CSV as UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": disposition},
-    )
+    return _csv_response(activity.id, text)
 
 
 @guard(roles=ADMIN)
@@ -392,6 +410,7 @@ routes = [
     Route("/admin/activities", create_page, methods=["POST"]),
     Route("/admin/activities/{activity_id:int}", detail_page),
     Route("/admin/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
+    Route("/admin/activities/{activity_id:int}/export", export_page, methods=["POST"]),
     Route("/staff/checkin", checkin_page),
     Route("/staff/checkin", checkin_submit, methods=["POST"]),
     ApiRoute(
