@@ -31,6 +31,8 @@ from qingyuan.events.waitlist import fill_freed_seats, next_seq
 from qingyuan.platform.errors import Conflict, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
+from qingyuan.verification.models import Member, VerificationStatus
+from qingyuan.verification.review import member_of
 from qingyuan.verification.status import ensure_verified
 
 
@@ -59,10 +61,10 @@ async def sign_up(
 ) -> SignUp:
     """Take a seat if one fits the member, else join the end of the waitlist."""
     at = at or now()
-    member = await ensure_verified(user)
     activity = await Activity.get_or_none(id=activity_id)
     if activity is None:
         raise NotFound()
+    member = await _member_for(user, activity)
     existing = await active_registration(activity_id, user.id)
     if existing is None:
         check_open(activity, at)
@@ -77,6 +79,7 @@ async def sign_up(
             ).using_db(connection)
             if existing is not None:
                 return SignUp(await _take_offer(existing, at, connection), created=False)
+            check_open(activity, at)  # again under the lock: it may have been cancelled since
             plan = await seat_plan(activity, connection)
             taken = await seats_taken(activity_id, connection)
             registration = Registration(
@@ -96,6 +99,18 @@ async def sign_up(
     except IntegrityError as error:  # the second guard: the lock should make this unreachable
         raise Conflict(_("You are already registered for this activity.")) from error
     return SignUp(registration, created=True)
+
+
+async def _member_for(user: User, activity: Activity) -> Member:
+    """Verified members may join every activity; one that does not require verification
+    (say, an open lecture) also admits members whose checks are still pending, never
+    rejected ones. The seat's gender is the ID number's either way."""
+    if activity.requires_verification:
+        return await ensure_verified(user)
+    member = await member_of(user)
+    if member is None or member.status == VerificationStatus.REJECTED:
+        return await ensure_verified(user)  # refuses, with the member's reason
+    return member
 
 
 async def _take_offer(registration: Registration, at: datetime, connection) -> Registration:

@@ -17,7 +17,7 @@ from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
 from qingyuan.events.locking import lock_activity
-from qingyuan.events.models import Activity, Registration, RegistrationStatus
+from qingyuan.events.models import Activity, ActivityStatus, Registration, RegistrationStatus
 from qingyuan.events.seats import seat_plan, seats_taken
 from qingyuan.platform.notifications import notify
 
@@ -131,5 +131,6 @@ async def expire_offers(offer_hours: float, at: datetime | None = None) -> int:
                     registration.user_id, "activity.offer_expired", activity_id=activity_id
                 )
             expired += len(lapsed)
-            await fill_freed_seats(connection, activity, offer_hours, at)
+            if activity.status == ActivityStatus.SCHEDULED and at < activity.starts_at:
+                await fill_freed_seats(connection, activity, offer_hours, at)
     return expired
