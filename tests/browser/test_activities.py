@@ -117,6 +117,12 @@ def test_admin_creates_member_signs_up_volunteer_checks_in(site: Site, new_phone
     assert len(code) == 9 and code[4] == "-"
     assert_accessible(member)
     screenshot(member, "activities-member-ticket")
+    member.get_by_role("button", name="长辈版（大字）").click()
+    expect(member.locator("html")).to_have_class("large-text")
+    overflow = member.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the ticket scrolls {overflow}px sideways in large text"
+    assert_accessible(member)
+    screenshot(member, "activities-member-ticket-large-text")
 
     volunteer = new_phone()
     log_in(volunteer, site, VOLUNTEER_PHONE, "/staff/checkin")
