@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from tortoise.timezone import now
 
+from qingyuan.platform.models import Role
+from tests.conftest import add_user
 from tests.events.support import activity_body
 from tests.events.test_checkin import scan, soon
 
@@ -130,3 +132,87 @@ def test_after_the_activity_members_rate_and_pick_on_the_page(
     assert mutual.json()["mutual"] is True
     connections = client.get("/api/v1/connections", headers=a.headers).json()["connections"]
     assert [c["source"] for c in connections] == ["activity"]
+
+
+def test_admin_edits_an_activity_and_staffs_it_on_the_page(client, create_activity, admin_headers):
+    volunteer = add_user(client, "13800000019", Role.MATCHMAKER, "红娘张姐")
+    activity = create_activity(capacity=20, quotas={"male": 10, "female": 10})
+    cookie = {"Cookie": admin_headers["Cookie"]}
+    edit = client.get(f"/admin/activities/{activity}/edit", headers=cookie)
+    assert edit.status_code == 200 and 'value="10"' in edit.text
+    form = {
+        name: edit.text.split(f'id="{name}" name="{name}"', 1)[1]
+        .split('value="', 1)[1]
+        .split('"')[0]
+        for name in ("starts_at", "ends_at", "registration_closes_at", "cancel_deadline")
+    }
+    saved = client.post(
+        f"/admin/activities/{activity}/edit",
+        data={
+            **form,
+            "csrf_token": _csrf(edit.text),
+            "title": "周末飞盘（改期）",
+            "kind": "frisbee",
+            "place": "黄龙体育中心 B 场",
+            "capacity": "24",
+            "quota_male": "12",
+            "quota_female": "12",
+            "quota_tolerance": "0",
+        },
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    detail = client.get(f"/admin/activities/{activity}", headers=cookie)
+    assert "周末飞盘（改期）" in detail.text
+    token = _csrf(detail.text)
+    shift = client.post(
+        f"/admin/activities/{activity}/shifts",
+        data={
+            "csrf_token": token,
+            "role": "签到",
+            "starts_at": form["starts_at"],
+            "ends_at": form["ends_at"],
+            "needed": "2",
+        },
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert shift.status_code == 303
+    staffing = client.get(f"/api/v1/admin/activities/{activity}/staffing", headers=admin_headers)
+    (only,) = staffing.json()["shifts"]
+    assigned = client.post(
+        f"/admin/activities/{activity}/assignments",
+        data={"csrf_token": token, "shift_id": str(only["id"]), "volunteer_id": str(volunteer.id)},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert assigned.status_code == 303
+    page = client.get(f"/admin/activities/{activity}", headers=cookie).text
+    assert "1 / 2" in page or "1 of 2" in page
+
+
+def test_member_books_a_consultation_on_the_page(client, members, volunteer_headers):
+    person = members(1, seed=26)[0]
+    when = now() + timedelta(days=3)
+    client.post(
+        "/api/v1/staff/consultation-slots",
+        json={
+            "starts_at": when.isoformat(),
+            "ends_at": (when + timedelta(minutes=45)).isoformat(),
+            "place": "青年之家",
+        },
+        headers=volunteer_headers,
+    )
+    cookie = {"Cookie": person.headers["Cookie"]}
+    page = client.get("/consultations", headers=cookie)
+    slot = page.text.split('action="/consultations/', 1)[1].split("/", 1)[0]
+    booked = client.post(
+        f"/consultations/{slot}/booking",
+        data={"csrf_token": _csrf(page.text)},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert booked.status_code == 303
+    after = client.get("/consultations", headers=cookie).text
+    assert f"/consultations/{slot}/cancellation" in after

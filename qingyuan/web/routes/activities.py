@@ -28,6 +28,7 @@ from qingyuan.events.models import (
 )
 from qingyuan.events.settings import EventSettings, event_settings
 from qingyuan.matching.cards import member_card
+from qingyuan.matching.profiles import city_names
 from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -259,7 +260,14 @@ async def list_page(request: Request) -> Response:
     return await render(
         request,
         "activities.html",
-        {"activities": found, "kinds": kinds, "chosen": chosen, "error": error, **page_helpers()},
+        {
+            "activities": found,
+            "kinds": kinds,
+            "cities": city_names(),
+            "chosen": chosen,
+            "error": error,
+            **page_helpers(),
+        },
     )
 
 
@@ -442,6 +450,39 @@ async def cancel_slot_api(request: Request) -> Response:
     return JSONResponse({"status": "cancelled"})
 
 
+async def _consultations_page(request: Request, error: UserError | None = None) -> Response:
+    user = await _user(request)
+    mine = await ConsultationSlot.filter(booked_by_id=user.id, starts_at__gt=now()).order_by(
+        "starts_at"
+    )
+    return await render(
+        request,
+        "consultations.html",
+        {"free": await consultations.free_slots(), "mine": mine, "error": error},
+        status_code=error.status if error else 200,
+    )
+
+
+@guard(login=True)
+async def consultations_page(request: Request) -> Response:
+    return await _consultations_page(request)
+
+
+@guard(login=True)
+async def book_slot_page(request: Request) -> Response:
+    try:
+        await consultations.book(await _user(request), request.path_params["slot_id"])
+    except UserError as error:
+        return await _consultations_page(request, error)
+    return RedirectResponse("/consultations", status_code=303)
+
+
+@guard(login=True)
+async def cancel_slot_page(request: Request) -> Response:
+    await consultations.cancel_booking(await _user(request), request.path_params["slot_id"])
+    return RedirectResponse("/consultations", status_code=303)
+
+
 ICS_TYPE = "text/calendar; charset=utf-8"
 
 
@@ -551,6 +592,9 @@ routes = [
     Route("/activities/{activity_id:int}/feedback", feedback_page, methods=["POST"]),
     Route("/activities/{activity_id:int}/picks", pick_page, methods=["POST"]),
     Route("/my/activities", mine_page),
+    Route("/consultations", consultations_page),
+    Route("/consultations/{slot_id:int}/booking", book_slot_page, methods=["POST"]),
+    Route("/consultations/{slot_id:int}/cancellation", cancel_slot_page, methods=["POST"]),
     ApiRoute(
         f"{ACTIVITY_PATH}/feedback",
         feedback_api,

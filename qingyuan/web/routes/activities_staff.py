@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -19,8 +20,8 @@ from qingyuan.events import (
     figures,
     volunteers,
 )
-from qingyuan.events.models import Activity
-from qingyuan.platform.errors import ValidationFailed
+from qingyuan.events.models import Activity, Shift
+from qingyuan.platform.errors import Conflict, NotFound, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
 from qingyuan.web.openapi import ApiRoute
@@ -171,28 +172,121 @@ async def list_page(request: Request) -> Response:
     return await render(request, "admin/activities.html", {"rows": rows})
 
 
+async def _form_page(
+    request: Request,
+    form: dict[str, str],
+    *,
+    activity_id: int | None = None,
+    error: UserError | None = None,
+) -> Response:
+    editing = activity_id is not None
+    return await render(
+        request,
+        "admin/activity_form.html",
+        {
+            "form": form,
+            "kinds": _kinds(),
+            "error": error,
+            "heading": _("Edit activity") if editing else _("New activity"),
+            "submit": _("Save changes") if editing else _("Create activity"),
+            "action": f"/admin/activities/{activity_id}/edit" if editing else "/admin/activities",
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+def _form_of(activity: Activity, quotas: dict[str, int], timezone: str) -> dict[str, str]:
+    """The activity as the form shows it: local times, numbers as text."""
+    zone = ZoneInfo(timezone)
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+    return {
+        "title": activity.title,
+        "kind": activity.kind.value,
+        "place": activity.place,
+        "starts_at": local(activity.starts_at),
+        "ends_at": local(activity.ends_at),
+        "registration_closes_at": local(activity.registration_closes_at),
+        "cancel_deadline": local(activity.cancel_deadline),
+        "capacity": str(activity.capacity),
+        "quota_male": str(quotas["male"]) if quotas else "",
+        "quota_female": str(quotas["female"]) if quotas else "",
+        "quota_tolerance": str(activity.quota_tolerance),
+        "description": activity.description,
+    }
+
+
+async def _posted_form(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items() if k in FORM_FIELDS}
+
+
 @guard(roles=ADMIN)
 async def new_page(request: Request) -> Response:
-    return await render(
-        request, "admin/activity_form.html", {"form": {}, "kinds": _kinds(), "error": None}
-    )
+    return await _form_page(request, {})
 
 
 @guard(roles=ADMIN)
 async def create_page(request: Request) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items() if k in FORM_FIELDS}
+    form = await _posted_form(request)
     try:
         activity = await activities.create_activity(
             await _staff(request), _form(request, form_body(form))
         )
     except ValidationFailed as error:
-        return await render(
-            request,
-            "admin/activity_form.html",
-            {"form": form, "kinds": _kinds(), "error": error},
-            status_code=error.status,
-        )
+        return await _form_page(request, form, error=error)
     return RedirectResponse(f"/admin/activities/{activity.id}", status_code=303)
+
+
+@guard(roles=ADMIN)
+async def edit_page(request: Request) -> Response:
+    activity = await activities.get_activity(request.path_params["activity_id"])
+    quotas = dict(await activity.quotas.all().values_list("gender", "seats"))
+    form = _form_of(activity, quotas, kernel_of(request).settings.timezone)
+    return await _form_page(request, form, activity_id=activity.id)
+
+
+@guard(roles=ADMIN)
+async def update_page(request: Request) -> Response:
+    activity_id = request.path_params["activity_id"]
+    form = await _posted_form(request)
+    try:
+        await activities.update_activity(
+            await _staff(request), activity_id, _form(request, form_body(form))
+        )
+    except (ValidationFailed, Conflict) as error:
+        return await _form_page(request, form, activity_id=activity_id, error=error)
+    return RedirectResponse(f"/admin/activities/{activity_id}", status_code=303)
+
+
+@guard(roles=ADMIN)
+async def shift_page(request: Request) -> Response:
+    activity_id = request.path_params["activity_id"]
+    form = await request.form()
+    timezone = kernel_of(request).settings.timezone
+    starts = activities.parse_time(str(form.get("starts_at", "")), timezone)
+    ends = activities.parse_time(str(form.get("ends_at", "")), timezone)
+    needed = str(form.get("needed", ""))
+    if starts is None or ends is None or not needed.isdigit():
+        raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
+    await volunteers.add_shift(
+        await _staff(request), activity_id, str(form.get("role", "")), starts, ends, int(needed)
+    )
+    return RedirectResponse(f"/admin/activities/{activity_id}", status_code=303)
+
+
+@guard(roles=ADMIN)
+async def assignment_page(request: Request) -> Response:
+    activity_id = request.path_params["activity_id"]
+    form = await request.form()
+    shift, volunteer = str(form.get("shift_id", "")), str(form.get("volunteer_id", ""))
+    if not shift.isdigit() or not volunteer.isdigit():
+        raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
+    if not await Shift.exists(id=int(shift), activity_id=activity_id):
+        raise NotFound()
+    await volunteers.assign(await _staff(request), int(shift), int(volunteer))
+    return RedirectResponse(f"/admin/activities/{activity_id}", status_code=303)
 
 
 @guard(roles=ADMIN)
@@ -209,6 +303,7 @@ async def detail_page(request: Request) -> Response:
                 activity.id, kernel_of(request).settings.timezone
             ),
             "staffing": await volunteers.staffing(activity.id),
+            "volunteers": await User.filter(role=Role.MATCHMAKER, is_active=True).order_by("id"),
         },
     )
 
@@ -409,6 +504,10 @@ routes = [
     Route("/admin/activities/new", new_page),
     Route("/admin/activities", create_page, methods=["POST"]),
     Route("/admin/activities/{activity_id:int}", detail_page),
+    Route("/admin/activities/{activity_id:int}/edit", edit_page),
+    Route("/admin/activities/{activity_id:int}/edit", update_page, methods=["POST"]),
+    Route("/admin/activities/{activity_id:int}/shifts", shift_page, methods=["POST"]),
+    Route("/admin/activities/{activity_id:int}/assignments", assignment_page, methods=["POST"]),
     Route("/admin/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
     Route("/admin/activities/{activity_id:int}/export", export_page, methods=["POST"]),
     Route("/staff/checkin", checkin_page),
