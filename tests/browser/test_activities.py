@@ -138,3 +138,11 @@ def test_admin_creates_member_signs_up_volunteer_checks_in(site: Site, new_phone
 
     member.reload()
     expect(member.get_by_role("status")).to_contain_text("您已签到")
+    for path, name in (
+        ("/activities", "activities-member-list"),
+        ("/my/activities", "activities-member-mine"),
+        ("/consultations", "activities-member-consultations"),
+    ):
+        member.goto(f"{site.url}{path}")
+        assert_accessible(member)
+        screenshot(member, name)
