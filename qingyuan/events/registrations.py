@@ -17,7 +17,7 @@ from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
 from qingyuan.events import attendance, checkin
-from qingyuan.events.locking import lock_activity
+from qingyuan.events.locking import lock_seats
 from qingyuan.events.models import (
     SEAT_STATUSES,
     Activity,
@@ -25,7 +25,7 @@ from qingyuan.events.models import (
     Registration,
     RegistrationStatus,
 )
-from qingyuan.events.seats import seat_plan, seats_taken
+from qingyuan.events.seats import SeatPlan, seats_taken
 from qingyuan.events.settings import EventSettings
 from qingyuan.events.waitlist import fill_freed_seats, next_seq
 from qingyuan.platform.errors import Conflict, NotFound
@@ -40,6 +40,7 @@ from qingyuan.verification.status import ensure_verified
 class SignUp:
     registration: Registration
     created: bool
+    plan: SeatPlan
 
 
 def check_open(activity: Activity, at: datetime) -> None:
@@ -72,15 +73,15 @@ async def sign_up(
     code = checkin.new_code()
     try:
         async with in_transaction() as connection:
-            activity = await lock_activity(connection, activity_id)
-            assert activity is not None
+            locked = await lock_seats(connection, activity_id)
+            assert locked is not None
+            activity, plan = locked
             existing = await Registration.get_or_none(
                 activity_id=activity_id, active_member=user.id
             ).using_db(connection)
             if existing is not None:
-                return SignUp(await _take_offer(existing, at, connection), created=False)
+                return SignUp(await _take_offer(existing, at, connection), False, plan)
             check_open(activity, at)  # again under the lock: it may have been cancelled since
-            plan = await seat_plan(activity, connection)
             taken = await seats_taken(activity_id, connection)
             registration = Registration(
                 activity_id=activity_id,
@@ -98,7 +99,7 @@ async def sign_up(
             await registration.save(using_db=connection)
     except IntegrityError as error:  # the second guard: the lock should make this unreachable
         raise Conflict(_("You are already registered for this activity.")) from error
-    return SignUp(registration, created=True)
+    return SignUp(registration, True, plan)
 
 
 async def _member_for(user: User, activity: Activity) -> Member:
@@ -138,8 +139,9 @@ async def cancel(
     if not await Activity.exists(id=activity_id):
         raise NotFound()
     async with in_transaction() as connection:
-        activity = await lock_activity(connection, activity_id)
-        assert activity is not None
+        locked = await lock_seats(connection, activity_id)
+        assert locked is not None
+        activity, plan = locked
         registration = await Registration.get_or_none(
             activity_id=activity_id, active_member=user.id
         ).using_db(connection)
@@ -158,5 +160,5 @@ async def cancel(
         registration.cancelled_at = at
         await registration.save(using_db=connection)
         if freed and activity.status == ActivityStatus.SCHEDULED and at < activity.starts_at:
-            await fill_freed_seats(connection, activity, config.offer_hours, at)
+            await fill_freed_seats(connection, activity, plan, config.offer_hours, at)
     return registration

@@ -16,9 +16,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from qingyuan.events.locking import lock_activity
+from qingyuan.events.locking import lock_seats
 from qingyuan.events.models import Activity, ActivityStatus, Registration, RegistrationStatus
-from qingyuan.events.seats import seat_plan, seats_taken
+from qingyuan.events.seats import SeatPlan, seat_plan, seats_taken
 from qingyuan.platform.notifications import notify
 
 LAST_OFFER_BEFORE_START = timedelta(hours=2)
@@ -36,12 +36,12 @@ async def next_seq(connection: BaseDBAsyncClient, activity_id: int) -> int:
     return (last or 0) + 1
 
 
-async def position(registration: Registration) -> int | None:
+async def position(registration: Registration, plan: SeatPlan | None = None) -> int | None:
     """1-based place in the member's queue (their gender's with quotas), None if not waiting."""
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
-    activity = await Activity.get(id=registration.activity_id)
-    plan = await seat_plan(activity)
+    if plan is None:
+        plan = await seat_plan(await Activity.get(id=registration.activity_id))
     ahead = Registration.filter(
         activity_id=registration.activity_id,
         status=RegistrationStatus.WAITLISTED,
@@ -53,10 +53,13 @@ async def position(registration: Registration) -> int | None:
 
 
 async def fill_freed_seats(
-    connection: BaseDBAsyncClient, activity: Activity, offer_hours: float, at: datetime
+    connection: BaseDBAsyncClient,
+    activity: Activity,
+    plan: SeatPlan,
+    offer_hours: float,
+    at: datetime,
 ) -> list[Registration]:
     """Offer every free seat to the next fitting waitlisted member (under the lock)."""
-    plan = await seat_plan(activity, connection)
     taken = await seats_taken(activity.id, connection)
     waiting = (
         await Registration.filter(activity_id=activity.id, status=RegistrationStatus.WAITLISTED)
@@ -116,8 +119,9 @@ async def expire_offers(offer_hours: float, at: datetime | None = None) -> int:
     expired = 0
     for activity_id in sorted(activity_ids):
         async with in_transaction() as connection:
-            activity = await lock_activity(connection, activity_id)
-            assert activity is not None
+            locked = await lock_seats(connection, activity_id)
+            assert locked is not None
+            activity, plan = locked
             lapsed = await Registration.filter(
                 activity_id=activity_id,
                 status=RegistrationStatus.OFFERED,
@@ -132,5 +136,5 @@ async def expire_offers(offer_hours: float, at: datetime | None = None) -> int:
                 )
             expired += len(lapsed)
             if activity.status == ActivityStatus.SCHEDULED and at < activity.starts_at:
-                await fill_freed_seats(connection, activity, offer_hours, at)
+                await fill_freed_seats(connection, activity, plan, offer_hours, at)
     return expired

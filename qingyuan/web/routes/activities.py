@@ -26,6 +26,7 @@ from qingyuan.events.models import (
     Registration,
     RegistrationStatus,
 )
+from qingyuan.events.seats import SeatPlan
 from qingyuan.events.settings import EventSettings, event_settings
 from qingyuan.matching.cards import member_card
 from qingyuan.matching.profiles import city_names
@@ -118,11 +119,13 @@ async def activity_json(activity: Activity) -> dict[str, Any]:
     }
 
 
-async def registration_json(registration: Registration) -> dict[str, Any]:
+async def registration_json(
+    registration: Registration, plan: SeatPlan | None = None
+) -> dict[str, Any]:
     expires = registration.offer_expires_at
     return {
         "status": registration.status.value,
-        "waitlist_position": await waitlist.position(registration),
+        "waitlist_position": await waitlist.position(registration, plan),
         "offer_expires_at": expires.isoformat() if expires else None,
     }
 
@@ -182,7 +185,8 @@ async def sign_up_api(request: Request) -> Response:
         config_of(request), await _user(request), request.path_params["activity_id"]
     )
     return JSONResponse(
-        await registration_json(result.registration), status_code=201 if result.created else 200
+        await registration_json(result.registration, result.plan),
+        status_code=201 if result.created else 200,
     )
 
 
