@@ -1,7 +1,8 @@
 """`qingyuan match run` end to end: seeded members in SQLite and PostgreSQL, timed.
 
 For each backend and size: a fresh database (a temp dir for SQLite; a database created and
-dropped on the local PostgreSQL, Redis db 11 (QINGYUAN_BENCH_REDIS_URL) flushed before and after), `qingyuan migrate`,
+dropped on the local PostgreSQL, Redis db 11 (QINGYUAN_BENCH_REDIS_URL) flushed before and
+after), `qingyuan migrate`,
 a bulk seeder writing N verified, consenting, opted-in members (User, Member, two Consents,
 Profile, questionnaire Answers) with attributes from `synthetic_population`, then
 

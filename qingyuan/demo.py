@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from qingyuan.events.seeding import seed_month
 from qingyuan.matching import profiles
 from qingyuan.matching.daily import run_day
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
@@ -165,6 +166,15 @@ async def _seed_member(
         await _seed_profile(user, person, nickname)
 
 
+async def _seed_activities(kernel: Kernel, member_phones: list[str]) -> None:
+    """A month of activities, once; some members signed up (see events/seeding.py)."""
+    admin = await accounts.find_by_phone(kernel.cipher, "13800000001")
+    matchmaker = await accounts.find_by_phone(kernel.cipher, "13800000002")
+    found = [await accounts.find_by_phone(kernel.cipher, phone) for phone in member_phones]
+    assert admin is not None and matchmaker is not None
+    await seed_month(kernel.settings, admin, matchmaker, [user for user in found if user])
+
+
 async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
     """Create the demo accounts that do not exist yet; return every demo login."""
     path = settings.data_dir / ACCOUNTS_FILE
@@ -204,6 +214,7 @@ async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
             )
         logins += member_logins
         await run_day(kernel, kernel.settings.local_today())  # idempotent: once a day
+        await _seed_activities(kernel, [login.phone for login in member_logins])
         await kernel.close()
     path.write_text(json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1))
     path.chmod(0o600)

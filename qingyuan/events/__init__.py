@@ -1,1 +1,2 @@
-"""events part of Qingyuan (see DESIGN.md)."""
+"""Offline activities: quotas, registrations and the waitlist, check-in, attendance, feedback,
+volunteers, consultations, exports and calendars (DESIGN §7)."""

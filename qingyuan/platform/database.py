@@ -21,6 +21,7 @@ APPS: dict[str, str] = {
     "platform": "qingyuan.platform",
     "verification": "qingyuan.verification",
     "matching": "qingyuan.matching",
+    "events": "qingyuan.events",
 }
 
 

@@ -24,6 +24,8 @@ from qingyuan.platform.settings import Settings, deploy_problems, load_settings
 from qingyuan.web.errors import EXCEPTION_HANDLERS
 from qingyuan.web.middleware import LocaleMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
 from qingyuan.web.routes import (
+    activities,
+    activities_staff,
     api,
     health,
     matches,
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             *profiles.routes,
             *matches.routes,
             *notifications.routes,
+            *activities.routes,
+            *activities_staff.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from qingyuan.platform.notifications import notify
+from qingyuan.web.notices import NOTICES
 from tests.conftest import login, run
 
 EN = {"Accept-Language": "en"}
@@ -69,3 +72,16 @@ def test_bad_paging_is_a_clear_422_and_strangers_get_401(client, make_user):
         "/api/v1/notifications/read", json={"up_to": True}, headers={"X-CSRF-Token": csrf}
     )
     assert response.status_code == 422 and "up_to" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("kind", sorted(NOTICES))
+def test_every_kind_of_notice_has_its_own_text_and_page(client, make_user, kind):
+    member = make_user()
+    run(client, notify, member.id, kind, activity_id=7, hours=24, day="2026-11-27")
+    login(client, member)
+    [zh] = client.get("/api/v1/notifications").json()["notifications"]
+    [en] = client.get("/api/v1/notifications", headers=EN).json()["notifications"]
+    assert zh["text"] != en["text"] and en["text"] != "You have a new notice."
+    assert zh["url"] == en["url"] and zh["url"].startswith("/")
+    if kind.startswith("activity."):
+        assert zh["url"].startswith("/activities/7")

@@ -4,6 +4,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const invalid = document.querySelector('[aria-invalid="true"]');
   if (invalid) invalid.focus();
   watchVerification();
+  enableScanner();
 });
 
 // While verification is pending, ask the API every few seconds and reload once it changes.
@@ -36,4 +37,37 @@ function departmentStates() {
     states[item.dataset.department] = match ? match[1] : "";
   });
   return states;
+}
+
+// Check-in: where the browser can read QR codes (BarcodeDetector), offer the camera; the typed
+// code field always works.
+function enableScanner() {
+  const box = document.querySelector("[data-scanner]");
+  if (!box || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  box.hidden = false;
+  box.querySelector("[data-scanner-start]").addEventListener("click", async () => {
+    const video = box.querySelector("[data-scanner-video]");
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch (error) {
+      box.hidden = true; // no camera or no permission: the typed code remains
+      return;
+    }
+    video.srcObject = stream;
+    await video.play();
+    const detector = new BarcodeDetector({ formats: ["qr_code"] });
+    const look = async () => {
+      const found = await detector.detect(video).catch(() => []);
+      if (found.length) {
+        stream.getTracks().forEach((track) => track.stop());
+        const form = box.closest("form");
+        form.querySelector("#code").value = found[0].rawValue;
+        form.submit();
+        return;
+      }
+      requestAnimationFrame(look);
+    };
+    look();
+  });
 }

@@ -1,0 +1,159 @@
+"""Must-show 2: check-in by signed QR or typed code — window, one entry, forged or foreign
+codes, seats that are not confirmed, and who may check people in."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from tortoise.timezone import now
+
+from qingyuan.events import checkin
+from qingyuan.events.models import Activity
+from qingyuan.events.settings import event_settings
+from qingyuan.platform.models import User
+from tests.conftest import run
+from tests.events.test_registrations import sign_up
+
+
+def soon(**changes):
+    """An activity starting in 20 minutes: check-in is open, sign-up still open."""
+    start = now() + timedelta(minutes=20)
+    return {
+        "starts_in": timedelta(minutes=20),
+        "registration_closes_at": (start - timedelta(minutes=5)).isoformat(),
+        "cancel_deadline": (start - timedelta(minutes=5)).isoformat(),
+        **changes,
+    }
+
+
+def ticket(client, activity, person):
+    answer = client.get(f"/api/v1/activities/{activity}/ticket", headers=person.headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def scan(client, headers, code, activity_id=None):
+    body = {"code": code} if activity_id is None else {"code": code, "activity_id": activity_id}
+    return client.post("/api/v1/staff/checkins", json=body, headers=headers)
+
+
+def test_qr_checks_in_once_and_holds_no_personal_data(
+    client, members, create_activity, volunteer_headers
+):
+    person = members(1)[0]
+    activity = create_activity(**soon())
+    sign_up(client, activity, person)
+    mine = ticket(client, activity, person)
+    assert re.fullmatch(r"QY1\.\d+\.[A-Za-z0-9_-]{22}", mine["qr"])
+    assert person.phone not in mine["qr"]
+    first = scan(client, volunteer_headers, mine["qr"], activity)
+    assert first.status_code == 200 and first.json()["status"] == "checked_in"
+    again = scan(client, volunteer_headers, mine["qr"], activity)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "checkin_already"
+    assert ticket(client, activity, person)["checked_in"] is True
+
+
+def test_typed_code_is_forgiving_about_case_and_dash(
+    client, members, create_activity, volunteer_headers
+):
+    person = members(1)[0]
+    activity = create_activity(**soon())
+    sign_up(client, activity, person)
+    code = ticket(client, activity, person)["code"]
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+    answer = scan(client, volunteer_headers, f" {code.lower()} ")
+    assert answer.status_code == 200 and answer.json()["activity_id"] == activity
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda token: token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), "forged"),
+        (lambda token: token.replace("QY1.", "QY1.9", 1), "forged"),
+        (lambda token: "QY1.x.y", "forged"),
+        (lambda token: "HELLO-WORLD", "unknown"),
+        (lambda token: "ABCD-EFGH", "unknown"),
+    ],
+)
+def test_forged_or_unknown_codes_are_refused(
+    client, members, create_activity, volunteer_headers, mangle, reason
+):
+    person = members(1)[0]
+    activity = create_activity(**soon())
+    sign_up(client, activity, person)
+    answer = scan(client, volunteer_headers, mangle(ticket(client, activity, person)["qr"]))
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == f"checkin_{reason}"
+    assert ticket(client, activity, person)["checked_in"] is False
+
+
+def test_a_qr_signed_with_another_key_is_forged(
+    client, make_settings, members, create_activity, volunteer_headers
+):
+    person = members(1)[0]
+    activity = create_activity(**soon())
+    sign_up(client, activity, person)
+    registration_id = int(ticket(client, activity, person)["qr"].split(".")[1])
+    other = event_settings(make_settings(QINGYUAN_CHECKIN_KEY="another-deployment"))
+    answer = scan(client, volunteer_headers, checkin.qr_token(other, registration_id))
+    assert answer.json()["error"]["code"] == "checkin_forged"
+
+
+def test_a_ticket_for_another_activity_is_refused(
+    client, members, create_activity, volunteer_headers
+):
+    person = members(1)[0]
+    mine, elsewhere = create_activity(**soon()), create_activity(**soon())
+    sign_up(client, mine, person)
+    answer = scan(client, volunteer_headers, ticket(client, mine, person)["qr"], elsewhere)
+    assert answer.json()["error"]["code"] == "checkin_other_activity"
+
+
+def test_window_opens_30_minutes_before_and_closes_at_the_end(client, members, create_activity):
+    config = event_settings(client.app.state.kernel.settings)
+    person = members(1)[0]
+    activity_id = create_activity()  # starts in 3 days
+    sign_up(client, activity_id, person)
+    token = ticket(client, activity_id, person)["qr"]
+    activity = run(client, Activity.get, id=activity_id)
+    staff = run(client, User.first)
+
+    def at(moment):
+        return run(client, checkin.check_in, config, staff, token, at=moment)
+
+    for moment, reason in [
+        (activity.starts_at - timedelta(minutes=31), "too_early"),
+        (activity.ends_at + timedelta(seconds=1), "too_late"),
+    ]:
+        with pytest.raises(checkin.CheckInRefused) as refused:
+            at(moment)
+        assert refused.value.reason == reason
+    entry = at(activity.starts_at - timedelta(minutes=29))
+    assert entry.registration.checked_in_at is not None
+
+
+def test_waitlisted_and_cancelled_codes_do_not_enter(
+    client, members, create_activity, volunteer_headers
+):
+    people = members(2, seed=16)
+    activity = create_activity(**soon(capacity=1))
+    sign_up(client, activity, people[0])
+    assert sign_up(client, activity, people[1]).json()["status"] == "waitlisted"
+    # the waitlisted member has no ticket at all
+    missing = client.get(f"/api/v1/activities/{activity}/ticket", headers=people[1].headers)
+    assert missing.status_code == 404
+    code = ticket(client, activity, people[0])["code"]
+    client.delete(f"/api/v1/activities/{activity}/registration", headers=people[0].headers)
+    refused = scan(client, volunteer_headers, code)
+    assert refused.json()["error"]["code"] == "checkin_not_confirmed"
+
+
+def test_members_cannot_check_anyone_in(client, members, create_activity):
+    person = members(1)[0]
+    activity = create_activity(**soon())
+    sign_up(client, activity, person)
+    answer = scan(client, person.headers, ticket(client, activity, person)["qr"])
+    assert answer.status_code == 404
+    assert ticket(client, activity, person)["checked_in"] is False
