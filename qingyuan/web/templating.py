@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from qingyuan.matching.chat import unread_counts
 from qingyuan.platform import i18n
+from qingyuan.platform.models import Role
 from qingyuan.verification import status
 from qingyuan.web.security import csrf_token, current_user, remember_visitor
 
@@ -50,6 +52,7 @@ def _context(request: Request) -> dict[str, Any]:
         "large_text": request.cookies.get(LARGE_TEXT_COOKIE) == "1",
         "csrf_token": csrf_token(request),
         "user": request.scope.get("qingyuan", {}).get("user"),
+        "unread": request.scope.get("qingyuan", {}).get("unread", 0),
         "path": request.url.path,
     }
 
@@ -69,7 +72,9 @@ async def render(
 
     Also sets the pre-login visitor cookie that the page's forms' CSRF token relies on.
     """
-    await current_user(request)
+    user = await current_user(request)
+    if user is not None and user.role == Role.MEMBER:  # the navigation shows unread messages
+        request.scope["qingyuan"]["unread"] = sum((await unread_counts(user.id)).values())
     response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
     remember_visitor(request, response)
     return response
