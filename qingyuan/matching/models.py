@@ -148,7 +148,7 @@ class Message(Model):
 
     class Meta:
         table = "matching_message"
-        indexes = (("connection", "id"), ("recipient", "read_at"))
+        indexes = (("connection_id", "id"), ("recipient_id", "read_at"))
 
 
 class ReportReason(StrEnum):
@@ -186,7 +186,7 @@ class Report(Model):
 
     class Meta:
         table = "matching_report"
-        indexes = (("status", "id"), ("reported", "status"))
+        indexes = (("status", "id"), ("reported_id", "status"))
 
 
 class IntroductionStatus(StrEnum):

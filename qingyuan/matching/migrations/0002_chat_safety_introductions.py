@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'matching_message', 'app': 'matching', 'indexes': [Index(fields=['connection', 'id']), Index(fields=['recipient', 'read_at'])], 'pk_attr': 'id', 'table_description': 'One chat message. The recipient is stored (a connection has two sides) so that unread'},
+            options={'table': 'matching_message', 'app': 'matching', 'indexes': [Index(fields=['connection_id', 'id']), Index(fields=['recipient_id', 'read_at'])], 'pk_attr': 'id', 'table_description': 'One chat message. The recipient is stored (a connection has two sides) so that unread'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'matching_report', 'app': 'matching', 'indexes': [Index(fields=['status', 'id']), Index(fields=['reported', 'status'])], 'pk_attr': 'id', 'table_description': "A member's report about another, waiting in the admins' moderation queue."},
+            options={'table': 'matching_report', 'app': 'matching', 'indexes': [Index(fields=['status', 'id']), Index(fields=['reported_id', 'status'])], 'pk_attr': 'id', 'table_description': "A member's report about another, waiting in the admins' moderation queue."},
             bases=['Model'],
         ),
     ]
