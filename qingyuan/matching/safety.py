@@ -36,6 +36,7 @@ from tortoise.transactions import in_transaction
 from qingyuan.matching.models import (
     Block,
     Connection,
+    Message,
     Proposal,
     Report,
     ReportReason,
@@ -43,7 +44,7 @@ from qingyuan.matching.models import (
 )
 from qingyuan.platform import audit, ratelimit
 from qingyuan.platform.accounts import set_active
-from qingyuan.platform.errors import NotFound, RateLimited, ValidationFailed
+from qingyuan.platform.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.platform.settings import RateLimit, Settings
@@ -295,6 +296,37 @@ async def open_reports() -> list[Report]:
     return await Report.filter(status=ReportStatus.OPEN).order_by("id")
 
 
+async def report_json(item: Report) -> dict[str, Any]:
+    """A report as moderators see it: ids, reason, details, and how often the member was
+    reported before (repeat reports are what identify a scam account)."""
+    return {
+        "id": item.id,
+        "reason": item.reason.value,
+        "reason_text": reason_text(item.reason),
+        "details": item.details,
+        "status": item.status.value,
+        "reporter_id": item.reporter_id,
+        "reported_id": item.reported_id,
+        "connection_id": item.connection_id,
+        "reports_against": await Report.filter(reported_id=item.reported_id).count(),
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+async def evidence(admin: User, item: Report) -> list[Message]:
+    """The reported member's latest messages in the reported chat. Reading private messages is
+    a staff view of personal communication, so it is audit-logged."""
+    if item.connection_id is None:
+        return []
+    await audit.record(admin, "report.view_messages", target_type="report", target_id=item.id)
+    latest = (
+        await Message.filter(connection_id=item.connection_id, sender_id=item.reported_id)
+        .order_by("-id")
+        .limit(30)
+    )
+    return list(reversed(latest))
+
+
 DECISIONS = {
     "dismiss": ReportStatus.DISMISSED,
     "warn": ReportStatus.WARNED,
@@ -315,7 +347,7 @@ async def decide_report(admin: User, report_id: int, decision: Any, note: Any) -
         if item is None:
             raise NotFound()
         if item.status != ReportStatus.OPEN:
-            raise ValidationFailed(_("This report has already been decided."))
+            raise Conflict(_("This report has already been decided."))
         item.status, item.decided_by_id, item.decided_at = DECISIONS[decision], admin.id, now()
         await item.save()
         await audit.record(

@@ -23,7 +23,16 @@ from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
 from qingyuan.web.errors import EXCEPTION_HANDLERS
 from qingyuan.web.middleware import LocaleMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
-from qingyuan.web.routes import api, chat, health, matches, pages, profiles, verification
+from qingyuan.web.routes import (
+    api,
+    chat,
+    health,
+    matches,
+    moderation,
+    pages,
+    profiles,
+    verification,
+)
 
 
 class UnsafeProductionSettings(RuntimeError):
@@ -65,6 +74,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             *profiles.routes,
             *matches.routes,
             *chat.routes,
+            *moderation.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
