@@ -27,6 +27,7 @@ from qingyuan.web.routes import (
     api,
     chat,
     health,
+    introductions,
     matches,
     moderation,
     pages,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             *matches.routes,
             *chat.routes,
             *moderation.routes,
+            *introductions.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
