@@ -156,12 +156,12 @@ async def introduce(matchmaker: User, a_id: Any, b_id: Any, note: Any, day: date
 
 async def respond(user_id: int, introduction_id: int, accept: Any) -> Introduction:
     """A member's answer. Both yes → a connection; one no → declined. Answers are final."""
-    if not isinstance(accept, bool):
-        raise ValidationFailed(fields={"accept": _("Answer yes or no.")})
     async with in_transaction():
         intro = await Introduction.filter(id=introduction_id).select_for_update().first()
         if intro is None or user_id not in (intro.a_id, intro.b_id):
             raise NotFound()
+        if not isinstance(accept, bool):
+            raise ValidationFailed(fields={"accept": _("Answer yes or no.")})
         if intro.status != IntroductionStatus.PENDING:
             raise Conflict(_("This introduction has already been answered."))
         side = "a" if intro.a_id == user_id else "b"
