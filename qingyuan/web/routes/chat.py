@@ -211,6 +211,7 @@ async def _chat_page(
         "error": error,
         "text": text,
         "max_length": rules_of(kernel_of(request)).max_length,
+        "timezone": kernel_of(request).settings.timezone,
     }
     return await render(request, "chat.html", context, status_code=error.status if error else 200)
 

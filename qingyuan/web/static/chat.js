@@ -13,13 +13,20 @@
   let lastId = Number(list.dataset.lastId) || 0;
   let pollTimer = null;
   let retryDelay = 2000;
+  let leaving = false; // e.g. this page posted the block form: let that navigation win
+  window.addEventListener("beforeunload", () => { leaving = true; });
 
   const headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf };
 
+  // Times as the server renders them: in the platform's time zone, whatever the phone's.
+  const timeParts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: list.dataset.timezone, month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
   function timeOf(iso) {
-    const d = new Date(iso);
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const part = Object.fromEntries(
+      timeParts.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+    return `${part.month}-${part.day} ${part.hour}:${part.minute}`;
   }
 
   function append(message) {
@@ -71,6 +78,7 @@
   }
 
   function ended() {
+    if (leaving) return;
     form.querySelectorAll("textarea, button").forEach((el) => { el.disabled = true; });
     window.location.assign("/connections");
   }
