@@ -111,9 +111,12 @@ async def send_message(
 
 
 async def publish(redis: Redis, event: dict[str, Any], *user_ids: int) -> None:
+    """Publish `event` to each user's channel, in one round trip."""
     payload = json.dumps(event, ensure_ascii=False)
-    for user_id in user_ids:
-        await redis.publish(channel_of(user_id), payload)
+    async with redis.pipeline(transaction=False) as pipe:
+        for user_id in user_ids:
+            pipe.publish(channel_of(user_id), payload)
+        await pipe.execute()
 
 
 def _page_bound(value: Any, name: str) -> int | None:

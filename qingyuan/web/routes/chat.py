@@ -23,7 +23,7 @@ from qingyuan.matching.models import Report, ReportReason
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
-from qingyuan.verification.models import AppealStatus
+from qingyuan.verification.models import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
@@ -79,33 +79,30 @@ def hub_of(kernel: Kernel) -> chat.ChatHub:
 
 async def verified_member(request: Request) -> User:
     """Chats are for verified members; staff and others get the same 404 as a stranger."""
+    return (await _verified(request))[0]
+
+
+async def _verified(request: Request) -> tuple[User, Member]:
+    """The member and their verification, looked up once per request."""
     user = await current_user(request)
     assert user is not None
     if user.role != Role.MEMBER:
         raise NotFound()
-    await ensure_verified(user)
-    return user
+    cache = request.scope.setdefault("qingyuan", {})
+    if "member" not in cache:
+        cache["member"] = await ensure_verified(user)
+    return user, cache["member"]
 
 
-async def _level(request: Request, user: User) -> safety.Level:
-    member = await ensure_verified(user)
-    return await safety.level_of(
-        rules_of(kernel_of(request)),
-        user.id,
-        member.verified_at,
-        member.appeal_status == AppealStatus.APPROVED,
-    )
-
-
-async def _send(request: Request, user: User, text: Any) -> dict[str, Any]:
+async def _send(request: Request, text: Any) -> dict[str, Any]:
+    """Send as the current member, at the message rate of their verification level."""
+    user, member = await _verified(request)
     kernel = kernel_of(request)
+    rules = rules_of(kernel)
+    via_appeal = member.appeal_status == AppealStatus.APPROVED
+    level = await safety.level_of(rules, user.id, member.verified_at, via_appeal)
     message = await chat.send_message(
-        kernel.redis,
-        rules_of(kernel),
-        user.id,
-        await _level(request, user),
-        request.path_params["connection_id"],
-        text,
+        kernel.redis, rules, user.id, level, request.path_params["connection_id"], text
     )
     return chat.for_viewer(chat.wire(message), user.id)
 
@@ -133,9 +130,9 @@ async def messages_api(request: Request) -> Response:
 
 @guard(login=True)
 async def send_api(request: Request) -> Response:
-    user = await verified_member(request)
+    await verified_member(request)  # before reading the body: strangers learn nothing
     body = await json_body(request)
-    return JSONResponse(await _send(request, user, body.get("text")), status_code=201)
+    return JSONResponse(await _send(request, body.get("text")), status_code=201)
 
 
 @guard(login=True)
@@ -226,7 +223,7 @@ async def send_page(request: Request) -> Response:
     user = await verified_member(request)
     text = (await request.form()).get("text")
     try:
-        sent = await _send(request, user, text)
+        sent = await _send(request, text)
     except UserError as error:
         if error.status == 404:
             raise
