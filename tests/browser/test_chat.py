@@ -98,6 +98,7 @@ def test_two_members_chat_see_the_warning_and_a_block_ends_it(chat, new_phone):
     )
     expect(b.locator(".unread-badge")).to_have_count(0)
     wait_live(b)
+    expect(a.locator(".message.mine .message-read")).to_have_text(["已读"])  # live read receipt
 
     # live both ways, without reloading; B's scam-like message warns A, in Chinese
     b.get_by_label("Your message").fill(
@@ -113,12 +114,14 @@ def test_two_members_chat_see_the_warning_and_a_block_ends_it(chat, new_phone):
     english = b.locator(".message.theirs .message-warning")
     expect(english).to_contain_text("Be careful")
     expect(english).to_contain_text("moving to another app")
-    server_rendered = b.locator(".message.theirs .message-time").first.inner_text()
+
+    def times(page: Page) -> list[str]:  # without the read receipt
+        return [t.split(" · ")[0].strip() for t in page.locator(".message-time").all_inner_texts()]
+
+    live = times(b)
     b.reload()
-    expect(b.locator(".message-time").last).to_have_text(
-        a.locator(".message-time").last.inner_text()
-    )  # a live message shows the same time (zone) as after a reload
-    assert server_rendered == b.locator(".message-time").first.inner_text()
+    expect(b.locator(".message")).to_have_count(3)
+    assert times(b) == live == times(a)  # live messages show the time (zone) a reload shows
     wait_live(b)
     screenshot(a, "chat-warning-zh")
     assert_accessible(a)
@@ -130,6 +133,17 @@ def test_two_members_chat_see_the_warning_and_a_block_ends_it(chat, new_phone):
     b.evaluate("document.getElementById('text').removeAttribute('required')")
     b.get_by_role("button", name="Send").click()
     expect(b.locator("#chat-error")).to_have_text("Write a message first.")
+
+    # B reports A to the moderators, then goes back to the chat
+    b.get_by_role("link", name=f"Report {chat.nicknames[0]}").click()
+    b.get_by_label("Asks for money or investments (scam)").check()
+    b.get_by_label("What happened (optional)").fill("Asked me to move to WeChat.")
+    screenshot(b, "chat-report-en")
+    assert_accessible(b)
+    b.get_by_role("button", name="Send report").click()
+    expect(b.get_by_role("status")).to_contain_text("Thank you")
+    b.goto(f"{chat.url}{chat_path}")
+    wait_live(b)
 
     # A blocks B: A's chat is gone, and B's screen leaves the chat at once
     a.get_by_role("button", name=f"拉黑 {chat.nicknames[1]}").click()

@@ -60,6 +60,17 @@
     if (!message.mine) markRead(message.id);
   }
 
+  // The other side has read everything up to now: mark my messages as read.
+  function showRead() {
+    list.querySelectorAll(".message.mine .message-time").forEach((time) => {
+      if (time.querySelector(".message-read")) return;
+      const read = document.createElement("span");
+      read.className = "message-read";
+      read.textContent = list.dataset.readLabel;
+      time.append(" · ", read);
+    });
+  }
+
   function markRead(upTo) {
     fetch(`${api}/read`, { method: "POST", headers, body: JSON.stringify({ up_to: upTo }) })
       .catch(() => {});
@@ -109,6 +120,9 @@
       const data = JSON.parse(event.data);
       if (data.type === "message" && data.message.connection_id === connectionId) {
         append(data.message);
+      } else if (data.type === "read" && data.connection_id === connectionId
+                 && String(data.reader_id) !== list.dataset.userId) {
+        showRead();
       } else if (data.type === "ended" && data.connection_id === connectionId) {
         ended();
       }
