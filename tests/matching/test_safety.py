@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from starlette.websockets import WebSocketDisconnect
 from tortoise.timezone import now
 
 from qingyuan.matching import safety
@@ -138,6 +139,25 @@ def test_report_goes_to_the_admin_queue_and_decisions_are_audited(client, pair):
     assert run(client, User.get, id=pair.a.id).is_active is False
     log_in = client.post("/api/v1/session", json={"phone": "x", "password": "y"})
     assert log_in.status_code in (401, 422)
+
+
+def test_suspension_closes_the_members_open_socket(client, pair):
+    item = run(client, safety.report, pair.b.id, pair.a.id, "scam", "", pair.connection_id)
+    log_in_as(client, pair.a)
+    with client.websocket_connect("/ws/chat", headers={"origin": "http://testserver"}) as ws:
+        admin = add_user(client, "13800000001", Role.ADMIN, "管理员")
+        client.cookies.clear()
+        token = login(client, admin)["csrf_token"]
+        decided = post(
+            client,
+            f"/api/v1/admin/reports/{item.id}/decision",
+            token,
+            {"decision": "suspend", "note": "bought account"},
+        )
+        assert decided.status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008
 
 
 def test_report_form_page(client, pair):

@@ -302,7 +302,8 @@ async def _socket_user(websocket: WebSocket) -> User | None:
 
 async def chat_socket(websocket: WebSocket) -> None:
     """Deliver this member's chat events as JSON: `message` (as this member sees it),
-    `read` and `ended`. Refused before the handshake without a same-site Origin and a session."""
+    `read` and `ended`. Refused before the handshake without a same-site Origin and a session;
+    closed when the account is suspended (`revoked`)."""
     if not _same_origin(websocket) or (user := await _socket_user(websocket)) is None:
         await websocket.close(code=1008)
         return
@@ -318,8 +319,8 @@ async def chat_socket(websocket: WebSocket) -> None:
                     getter.cancel()
                     break
                 event = getter.result()
-                if event["type"] == "overflow":
-                    await websocket.close(code=1013)
+                if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
+                    await websocket.close(code=1013 if event["type"] == "overflow" else 1008)
                     break
                 await websocket.send_json(_for_socket(event, user.id))
         finally:

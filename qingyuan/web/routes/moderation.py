@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.matching import safety
+from qingyuan.matching import chat, safety
 from qingyuan.matching.models import Report
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
@@ -54,7 +54,9 @@ async def _decide(request: Request, decision: Any, note: Any) -> Report:
         await _admin(request), request.path_params["report_id"], decision, note
     )
     if item.status.value == "suspended":  # a suspended account is logged out everywhere
-        await kernel_of(request).sessions.delete_all_for_user(item.reported_id)
+        kernel = kernel_of(request)
+        await kernel.sessions.delete_all_for_user(item.reported_id)
+        await chat.publish(kernel.redis, {"type": "revoked"}, item.reported_id)  # open sockets
     return item
 
 
