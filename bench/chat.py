@@ -35,8 +35,6 @@ from websockets.asyncio.client import connect
 from bench.load import LoadResult
 from bench.ports import free_port, port_open
 
-PASSWORD_FIELD = "password"
-
 
 @dataclass
 class Pair:
@@ -129,9 +127,7 @@ def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
 
 async def _session(port: int, phone: str, password: str) -> tuple[str, str]:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        response = await client.post(
-            "/api/v1/session", json={"phone": phone, PASSWORD_FIELD: password}
-        )
+        response = await client.post("/api/v1/session", json={"phone": phone, "password": password})
         response.raise_for_status()
         return response.cookies["qy_session"], response.json()["csrf_token"]
 

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "chat:user:"
 PAGE_SIZE = 50
+MAX_BIGINT = 2**63  # message ids are 64-bit: a larger bound is not an id, and drivers refuse it
 QUEUE_SIZE = 256
 OVERFLOW: dict[str, Any] = {"type": "overflow"}  # the socket fell behind: close, client refetches
 
@@ -124,9 +125,9 @@ def _page_bound(value: Any, name: str) -> int | None:
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = -1
-    if number < 0:
+    if not 0 <= number < MAX_BIGINT:
         raise ValidationFailed(fields={name: _("Must be a whole number, 0 or more.")})
     return number
 

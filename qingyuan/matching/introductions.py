@@ -67,10 +67,12 @@ async def assign(admin: User, matchmaker_id: Any, member_id: Any) -> Assignment:
 
 
 def _id(value: Any) -> int:
+    """A user id from input, or 0 (no such user) for anything else, out-of-range included."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if 0 < number < 2**31 else 0
 
 
 async def assigned_ids(matchmaker_id: int) -> list[int]:

@@ -124,3 +124,28 @@ def test_websocket_refuses_other_origins_and_no_session(client, pair):
     with pytest.raises(WebSocketDisconnect):
         with client.websocket_connect("/ws/chat", headers={"origin": "http://testserver"}):
             pass
+
+
+def test_ids_and_bounds_out_of_range_are_4xx_not_500(client, pair):
+    """Numbers beyond what the id columns hold made the database driver raise (a 500)."""
+    token = log_in_as(client, pair.a)
+    huge = 10**20
+    url = f"/api/v1/connections/{pair.connection_id}"
+    assert client.get(f"/api/v1/connections/{huge}/messages").status_code == 404
+    assert client.get(f"/api/v1/connections/{2**40}/messages").status_code == 404
+    assert client.get(f"/connections/{huge}").status_code == 404
+    assert client.get(f"{url}/messages", params={"before": huge}).status_code == 422
+    for up_to in (huge, 1e300, "Infinity"):
+        body = f'{{"up_to": {up_to}}}'.encode()
+        response = client.post(
+            f"{url}/read",
+            content=body,
+            headers={"X-CSRF-Token": token, "content-type": "application/json"},
+        )
+        assert response.status_code == 422, up_to
+    response = client.post(
+        f"/api/v1/introductions/{huge}/response",
+        json={"accept": True},
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == 404

@@ -102,7 +102,7 @@ TEMPLATE_IDS = {
 
 def _template(path: str) -> str:
     for name, placeholder in TEMPLATE_IDS.items():
-        path = path.replace(f"{{{name}:int}}", placeholder)
+        path = path.replace(f"{{{name}:id}}", placeholder)
     return path
 
 

@@ -25,6 +25,7 @@ from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.models import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
+from qingyuan.web import convertors  # noqa: F401 (registers the {name:id} convertor)
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
 from qingyuan.web.security import SESSION_COOKIE, current_user, guard, kernel_of
@@ -343,7 +344,7 @@ def _for_socket(event: dict[str, Any], viewer_id: int) -> dict[str, Any]:
 
 routes = [
     ApiRoute(
-        "/api/v1/connections/{connection_id:int}/messages",
+        "/api/v1/connections/{connection_id:id}/messages",
         messages_api,
         method="GET",
         summary="Messages of one of my connections, oldest first (?before=, ?after=, ?limit=)",
@@ -351,7 +352,7 @@ routes = [
         responses={200: MESSAGES_SCHEMA},
     ),
     ApiRoute(
-        "/api/v1/connections/{connection_id:int}/messages",
+        "/api/v1/connections/{connection_id:id}/messages",
         send_api,
         method="POST",
         summary="Send a message to a connection",
@@ -364,7 +365,7 @@ routes = [
         responses={201: MESSAGE_SCHEMA},
     ),
     ApiRoute(
-        "/api/v1/connections/{connection_id:int}/read",
+        "/api/v1/connections/{connection_id:id}/read",
         read_api,
         method="POST",
         summary="Mark messages to me as read (all, or up to a message id)",
@@ -379,7 +380,7 @@ routes = [
         },
     ),
     ApiRoute(
-        "/api/v1/connections/{connection_id:int}/block",
+        "/api/v1/connections/{connection_id:id}/block",
         block_api,
         method="POST",
         summary="Block the other member: ends the connection, both ways, for good",
@@ -393,7 +394,7 @@ routes = [
         },
     ),
     ApiRoute(
-        "/api/v1/connections/{connection_id:int}/report",
+        "/api/v1/connections/{connection_id:id}/report",
         report_api,
         method="POST",
         summary="Report the other member to the moderators",
@@ -422,9 +423,9 @@ routes = [
         errors=(404,),
         responses={200: UNREAD_SCHEMA},
     ),
-    Route("/connections/{connection_id:int}", chat_page),
-    Route("/connections/{connection_id:int}/messages", send_page, methods=["POST"]),
-    Route("/connections/{connection_id:int}/block", block_page, methods=["POST"]),
-    Route("/connections/{connection_id:int}/report", report_page, methods=["GET", "POST"]),
+    Route("/connections/{connection_id:id}", chat_page),
+    Route("/connections/{connection_id:id}/messages", send_page, methods=["POST"]),
+    Route("/connections/{connection_id:id}/block", block_page, methods=["POST"]),
+    Route("/connections/{connection_id:id}/report", report_page, methods=["GET", "POST"]),
     WebSocketRoute("/ws/chat", chat_socket),
 ]

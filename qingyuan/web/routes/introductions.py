@@ -17,6 +17,7 @@ from qingyuan.matching.cards import member_card
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.review import member_of, personal_data
+from qingyuan.web import convertors  # noqa: F401 (registers the {name:id} convertor)
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
 from qingyuan.web.routes.chat import verified_member
@@ -303,7 +304,7 @@ routes = [
         responses={201: INTRODUCTION_SCHEMA},
     ),
     ApiRoute(
-        "/api/v1/introductions/{introduction_id:int}/response",
+        "/api/v1/introductions/{introduction_id:id}/response",
         respond_api,
         method="POST",
         summary="Accept or decline an introduction; both accepting opens a connection",
@@ -330,7 +331,7 @@ routes = [
         },
     ),
     ApiRoute(
-        "/api/v1/matchmaker/members/{member_id:int}/notes",
+        "/api/v1/matchmaker/members/{member_id:id}/notes",
         notes_api,
         method="GET",
         summary="My consultation notes about an assigned member",
@@ -344,7 +345,7 @@ routes = [
         },
     ),
     ApiRoute(
-        "/api/v1/matchmaker/members/{member_id:int}/notes",
+        "/api/v1/matchmaker/members/{member_id:id}/notes",
         add_note_api,
         method="POST",
         summary="Add a consultation note about an assigned member",
@@ -382,9 +383,9 @@ routes = [
         },
     ),
     Route("/introductions", member_page),
-    Route("/introductions/{introduction_id:int}/response", respond_page, methods=["POST"]),
+    Route("/introductions/{introduction_id:id}/response", respond_page, methods=["POST"]),
     Route("/matchmaker", console_page),
     Route("/matchmaker/introductions", introduce_page, methods=["POST"]),
-    Route("/matchmaker/members/{member_id:int}", member_console_page),
-    Route("/matchmaker/members/{member_id:int}/notes", add_note_page, methods=["POST"]),
+    Route("/matchmaker/members/{member_id:id}", member_console_page),
+    Route("/matchmaker/members/{member_id:id}/notes", add_note_page, methods=["POST"]),
 ]

@@ -12,6 +12,7 @@ from qingyuan.matching import chat, safety
 from qingyuan.matching.models import Report
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
+from qingyuan.web import convertors  # noqa: F401 (registers the {name:id} convertor)
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
 from qingyuan.web.security import current_user, guard, kernel_of
@@ -127,7 +128,7 @@ routes = [
         },
     ),
     ApiRoute(
-        "/api/v1/admin/reports/{report_id:int}/decision",
+        "/api/v1/admin/reports/{report_id:id}/decision",
         decision_api,
         method="POST",
         summary="Decide a report: dismiss, warn or suspend, with a note (audit-logged)",
@@ -136,6 +137,6 @@ routes = [
         responses={200: REPORT_SCHEMA},
     ),
     Route("/admin/reports", queue_page),
-    Route("/admin/reports/{report_id:int}", report_page),
-    Route("/admin/reports/{report_id:int}/decision", decision_page, methods=["POST"]),
+    Route("/admin/reports/{report_id:id}", report_page),
+    Route("/admin/reports/{report_id:id}/decision", decision_page, methods=["POST"]),
 ]
