@@ -200,7 +200,13 @@ class ChatHub:
             except (RedisConnectionError, OSError) as exc:
                 self._subscribed.clear()
                 logger.warning("chat hub lost redis (%s); resubscribing", type(exc).__name__)
+                self._drop_all()  # events were missed: every socket reconnects and catches up
                 await asyncio.sleep(1)
+
+    def _drop_all(self) -> None:
+        for queues in self.queues.values():
+            for queue in queues:
+                _replace_with_overflow(queue)
 
     async def _pump(self) -> None:
         async with self.redis.pubsub() as pubsub:
@@ -218,8 +224,7 @@ class ChatHub:
         event = json.loads(data)
         for queue in queues:
             if queue.full():  # a stalled socket: tell it to reconnect and catch up
-                queue.get_nowait()
-                queue.put_nowait(OVERFLOW)
+                _replace_with_overflow(queue)
             else:
                 queue.put_nowait(event)
 
@@ -242,3 +247,10 @@ class ChatHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _replace_with_overflow(queue: asyncio.Queue[dict[str, Any]]) -> None:
+    """Empty the queue and leave only OVERFLOW: its socket closes and its client refetches."""
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(OVERFLOW)
