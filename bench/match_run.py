@@ -1,7 +1,7 @@
 """`qingyuan match run` end to end: seeded members in SQLite and PostgreSQL, timed.
 
 For each backend and size: a fresh database (a temp dir for SQLite; a database created and
-dropped on the local PostgreSQL, Redis db 13 flushed before and after), `qingyuan migrate`,
+dropped on the local PostgreSQL, Redis db 11 (QINGYUAN_BENCH_REDIS_URL) flushed before and after), `qingyuan migrate`,
 a bulk seeder writing N verified, consenting, opted-in members (User, Member, two Consents,
 Profile, questionnaire Answers) with attributes from `synthetic_population`, then
 
@@ -36,7 +36,7 @@ from pathlib import Path
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/test"
 PG_BASE = "postgres://postgres@127.0.0.1:5432/"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = os.environ.get("QINGYUAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 BATCH = 5000
 PROVINCES = (31, 32, 33)  # 上海, 江苏, 浙江: three partitions
 ANSWERED = 6  # questionnaire answers per member

@@ -153,8 +153,10 @@ def cmd_model_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _on_decisions(settings: Settings, action: Callable) -> dict:
+    from qingyuan.matching.training import model_dir
+
     async with connected(settings):
-        return await action(settings.data_dir / "models", settings.local_today())
+        return await action(model_dir(settings), settings.local_today())
 
 
 def cmd_match_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,6 +8,7 @@ so their likes and passes do not steer what they are shown (PIPL art. 24).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -55,12 +56,15 @@ class Population:
         return np.where(self.user_ids[rows] == user_ids, rows, -1)
 
 
-async def load_population(day: date) -> Population:
-    facts = await verified_facts()
+async def load_population(day: date, skip_provinces: Sequence[int] = ()) -> Population:
+    """Everyone who may be matched on `day`, except in `skip_provinces` (already run)."""
     # No `user_id IN (…)` with every member: PostgreSQL takes at most 32,767 parameters.
-    profiles = [
-        p for p in await Profile.filter(opted_in=True).order_by("user_id") if p.user_id in facts
-    ]
+    query = Profile.filter(opted_in=True)
+    for province in skip_provinces:  # city codes are 4 digits: province * 100 + city
+        query = query.exclude(city__gte=province * 100, city__lt=(province + 1) * 100)
+    profiles = await query.order_by("user_id")
+    facts = await verified_facts() if profiles else {}
+    profiles = [p for p in profiles if p.user_id in facts]
     user_ids = np.array([p.user_id for p in profiles], dtype=np.int64)
     members = Members(
         age=np.array([facts[p.user_id].age(day) for p in profiles], dtype=np.float32),
@@ -115,8 +119,10 @@ async def _questionnaire(user_ids: np.ndarray) -> Questionnaire:
     importance = np.zeros((n, q), dtype=np.int8)
     row = {int(uid): i for i, uid in enumerate(user_ids)}
     column = {key: j for j, key in enumerate(QUESTION_KEYS)}
-    rows = await Answer.all().values_list(
-        "user_id", "question", "answer", "acceptable", "importance"
+    rows = (
+        await Answer.all().values_list("user_id", "question", "answer", "acceptable", "importance")
+        if n
+        else []  # every partition finished: a second run of the day reads nothing
     )
     for user_id, question, answer, accepted, level in rows:
         i, j = row.get(user_id), column.get(question)
@@ -130,8 +136,10 @@ async def _behaviour(user_ids: np.ndarray, profiles: list[Profile], day: date) -
     n = len(user_ids)
     row = {int(uid): i for i, uid in enumerate(user_ids)}
     counts = {name: np.zeros(n) for name in ("given", "seen", "received", "shown")}
-    rows = await Proposal.filter(day__lt=day).values_list(
-        "a_id", "b_id", "a_decision", "b_decision"
+    rows = (
+        await Proposal.filter(day__lt=day).values_list("a_id", "b_id", "a_decision", "b_decision")
+        if n
+        else []
     )
     for a, b, a_decision, b_decision in rows:
         for chooser, chosen, decision in ((a, b, a_decision), (b, a, b_decision)):
@@ -145,8 +153,10 @@ async def _behaviour(user_ids: np.ndarray, profiles: list[Profile], day: date) -
                 counts["received"][row[chosen]] += decision == Decision.LIKE
     private = np.array([not p.personalised for p in profiles], dtype=bool)
     counts["given"][private] = counts["seen"][private] = 0
-    last_login = dict(
-        await User.filter(last_login_at__not_isnull=True).values_list("id", "last_login_at")
+    last_login = (
+        dict(await User.filter(last_login_at__not_isnull=True).values_list("id", "last_login_at"))
+        if n
+        else {}
     )
     today = now()
     inactive = np.array(
@@ -167,6 +177,8 @@ async def _behaviour(user_ids: np.ndarray, profiles: list[Profile], day: date) -
 
 async def _with_forbidden(population: Population, day: date) -> Population:
     """Blocked either way, connected, proposed in the last 90 days, or ever passed."""
+    if not len(population):
+        return population
     since = day - timedelta(days=PROPOSAL_MEMORY_DAYS)
     pairs = [
         *await Block.all().values_list("blocker_id", "blocked_id"),

@@ -94,7 +94,7 @@ def validate_profile(data: dict[str, Any]) -> dict[str, Any]:
     errors.check(
         "interests",
         isinstance(interests, list)
-        and all(tag in INTEREST_TAGS for tag in interests)
+        and all(isinstance(tag, str) and tag in INTEREST_TAGS for tag in interests)
         and len(interests) <= MAX_INTERESTS,
         _("Choose up to %(n)d interests from the list.", n=MAX_INTERESTS),
     )

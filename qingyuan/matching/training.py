@@ -6,6 +6,9 @@ leave-one-out of the Speed Dating protocol), the latest 20 % of decision days ar
 and the candidate replaces the live model only when it is not worse on those same held-out
 pairs (`scoring.is_not_worse`). The live model is a pointer file, so promotion is one atomic
 rename and the previous version stays on disk for rollback.
+
+The worker retrains every night (`matching.retrain`, 03:30 local), so the noon run uses what
+members decided yesterday; the CLI does the same on demand.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from taskiq import Context, TaskiqDepends
 
 from qingyuan.matching.features import BehaviourPrior, pair_features
 from qingyuan.matching.model_store import load_model, save_model
@@ -31,10 +35,19 @@ from qingyuan.matching.scoring import (
     is_not_worse,
     train,
 )
+from qingyuan.platform.jobs import job
+from qingyuan.platform.kernel import Kernel
+from qingyuan.platform.settings import Settings
 
 LIVE_POINTER = "live.json"
 MIN_DECISIONS = 200
 VALIDATION_SHARE = 0.2
+RETRAIN_LOCK_SECONDS = 20 * 3600
+
+
+def model_dir(settings: Settings) -> Path:
+    """Where model versions and the live pointer live."""
+    return settings.data_dir / "models"
 
 
 @dataclass(frozen=True)
@@ -148,3 +161,20 @@ async def evaluate_live(model_dir: Path, today: date) -> dict[str, Any]:
         "model": getattr(scorer, "version", "cold-start prior"),
         "metrics": asdict(evaluate(scorer, features[late], decisions.liked[late])),
     }
+
+
+@job("matching.retrain", cron="30 3 * * *", retries=2, retry_delay=600)
+async def retrain_job(context: Context = TaskiqDepends()) -> dict[str, Any]:
+    """Nightly retraining, once a day however many workers tick: a Redis key marks the day
+    taken, and is released on failure so the retry can train."""
+    kernel: Kernel = context.state.kernel
+    today = kernel.settings.local_today()
+    key = f"model-train:{today.isoformat()}"
+    if not await kernel.redis.set(key, "1", nx=True, ex=RETRAIN_LOCK_SECONDS):
+        return {"trained": False, "reason": "already trained today"}
+    try:
+        minimum = int(kernel.settings.extra.get("QINGYUAN_MODEL_MIN_DECISIONS", MIN_DECISIONS))
+        return await train_model(model_dir(kernel.settings), today, minimum)
+    except BaseException:
+        await kernel.redis.delete(key)
+        raise

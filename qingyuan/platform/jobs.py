@@ -58,6 +58,7 @@ JOB_MODULES = (
     "qingyuan.platform.housekeeping",
     "qingyuan.verification.pipeline",
     "qingyuan.matching.daily",
+    "qingyuan.matching.training",
 )
 
 

@@ -52,6 +52,7 @@ class ApiRoute(Route):
         body: dict[str, Any] | None = None,
         responses: dict[int, dict[str, Any] | None],
         errors: Iterable[int] = (),
+        query: dict[str, dict[str, Any]] | None = None,
         authenticated: bool = True,
         csrf: bool = True,
     ) -> None:
@@ -61,6 +62,7 @@ class ApiRoute(Route):
         self.body = body
         self.responses = responses
         self.errors = tuple(errors)
+        self.query = query or {}
         self.authenticated = authenticated
         self.csrf = csrf and method not in ("GET", "HEAD")
 
@@ -101,6 +103,10 @@ class ApiRoute(Route):
             {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
             for name in self.param_convertors
         ]
+        parameters += [
+            {"name": name, "in": "query", "required": False, "schema": schema}
+            for name, schema in self.query.items()
+        ]
         if self.csrf:
             parameters.append(
                 {
@@ -129,7 +135,7 @@ def _api_routes(routes: Iterable[BaseRoute]) -> Iterable[ApiRoute]:
 def build_schema(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in _api_routes(routes):
-        paths.setdefault(route.path, {})[route.method] = route.operation()
+        paths.setdefault(route.path_format, {})[route.method] = route.operation()
     return {
         "openapi": "3.1.0",
         "info": {

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from qingyuan.matching.chat import unread_counts
-from qingyuan.platform import i18n
+from qingyuan.platform import i18n, notifications
 from qingyuan.platform.models import Role
 from qingyuan.verification import status
 from qingyuan.web.security import csrf_token, current_user, remember_visitor
@@ -52,7 +52,6 @@ def _context(request: Request) -> dict[str, Any]:
         "large_text": request.cookies.get(LARGE_TEXT_COOKIE) == "1",
         "csrf_token": csrf_token(request),
         "user": request.scope.get("qingyuan", {}).get("user"),
-        "unread": request.scope.get("qingyuan", {}).get("unread", 0),
         "path": request.url.path,
     }
 
@@ -73,8 +72,13 @@ async def render(
     Also sets the pre-login visitor cookie that the page's forms' CSRF token relies on.
     """
     user = await current_user(request)
-    if user is not None and user.role == Role.MEMBER:  # the navigation shows unread messages
-        request.scope["qingyuan"]["unread"] = sum((await unread_counts(user.id)).values())
-    response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    unread = await notifications.unread_count(user.id) if user else 0
+    messages = 0
+    if user is not None and user.role == Role.MEMBER:  # unread chat messages, in the navigation
+        messages = sum((await unread_counts(user.id)).values())
+    navigation = {"unread_notices": unread, "unread_messages": messages}
+    response = templates.TemplateResponse(
+        request, name, {**navigation, **(context or {})}, status_code=status_code
+    )
     remember_visitor(request, response)
     return response

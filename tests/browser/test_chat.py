@@ -86,7 +86,7 @@ def test_two_members_chat_see_the_warning_and_a_block_ends_it(chat, new_phone):
     )
     b.reload()
     nav_link = b.get_by_role("navigation").get_by_role("link", name="Connections")
-    expect(nav_link.locator(".unread-badge")).to_contain_text("1")
+    expect(nav_link.locator(".count-badge")).to_contain_text("1")
     screenshot(b, "chat-connections-unread-en")
     assert_accessible(b)
 
@@ -96,7 +96,7 @@ def test_two_members_chat_see_the_warning_and_a_block_ends_it(chat, new_phone):
     expect(b.locator(".message.theirs .message-text")).to_have_text(
         ["你好！周末有空一起去西湖走走吗？"]
     )
-    expect(b.locator(".unread-badge")).to_have_count(0)
+    expect(b.locator(".count-badge")).to_have_count(0)
     wait_live(b)
     expect(a.locator(".message.mine .message-read")).to_have_text(["已读"])  # live read receipt
 

@@ -9,6 +9,7 @@ never opens the ORM while the server (and its embedded worker) runs.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,15 @@ from tests.browser.conftest import assert_accessible, browser_settings, screensh
 pytestmark = pytest.mark.browser
 
 DEMO_MEMBERS = 12  # ~10 s of seeding, and still a few proposals today
-NAV_ITEMS = ["我的", "今日速配", "我的缘分", "资料", "实名核验", "退出登录"]
+# 我的 carries the unread count when there is one (every demo member has today's notice).
+NAV_ITEMS = [
+    re.compile(r"^我的(\s*\d+ 条未读通知)?$"),
+    "今日速配",
+    "我的缘分",
+    "资料",
+    "实名核验",
+    "退出登录",
+]
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,19 @@ def test_both_like_today_and_both_see_the_connection(match_day, new_phone):
     [connection] = a_page.request.get(f"{match_day.url}/api/v1/connections").json()["connections"]
     assert connection["member"]["nickname"] == match_day.b.nickname
     assert connection["source"] == "match"
+
+    b_page.goto(f"{match_day.url}/home")
+    notices = b_page.get_by_role("region", name="通知")
+    expect(notices.get_by_role("link", name="新： 双方互相喜欢：新的联系已建立。")).to_be_visible()
+    expect(b_page.locator(".count-badge")).to_contain_text("2")  # today's match + the connection
+    assert_nav_fits(b_page, NAV_ITEMS)
+    assert_nav_is_compact(b_page)
+    screenshot(b_page, "home-notices-zh")
+    assert_accessible(b_page)
+    notices.get_by_role("button", name="全部标为已读").click()
+    b_page.wait_for_url("**/home")
+    expect(b_page.locator(".count-badge")).to_have_count(0)
+    expect(notices.locator("li.unread")).to_have_count(0)
 
     a_page.goto(f"{match_day.url}/matches/history")
     expect(a_page.get_by_role("heading", level=1)).to_have_text("往期推荐")

@@ -32,7 +32,7 @@ def test_messages_are_sent_listed_and_read(client, pair):
         "total": 1,
         "connections": {str(pair.connection_id): 1},
     }
-    assert 'class="unread-badge">1' in client.get("/connections").text
+    assert 'class="count-badge">1' in client.get("/connections").text
     listed = client.get(f"/api/v1/connections/{pair.connection_id}/messages").json()
     assert [m["text"] for m in listed["messages"]] == ["你好，周末有空吗？"]
     assert listed["messages"][0]["mine"] is False and listed["has_more"] is False

@@ -65,6 +65,8 @@ def test_verified_facts_cannot_be_edited(client, member):
         ({"city": 9999}, "city"),
         ({"height_cm": 300}, "height_cm"),
         ({"interests": ["skydiving"]}, "interests"),
+        ({"interests": [{"tag": "hiking"}]}, "interests"),  # was a 500 (found by schemathesis)
+        ({"cities": [[3301]]}, "cities"),
         ({"seek_gender": "any"}, "seek_gender"),
         ({"age_min": 40, "age_max": 30}, "age_min"),
         ({"cities": [1]}, "cities"),

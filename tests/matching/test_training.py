@@ -4,14 +4,17 @@ held-out days, promoted only when not worse, then used by the next daily run."""
 from __future__ import annotations
 
 import random
+import time
 from datetime import date, timedelta
 
 from qingyuan.matching.daily import run_day
 from qingyuan.matching.decisions import decide
 from qingyuan.matching.models import Proposal
-from qingyuan.matching.training import LIVE_POINTER, live_model, train_model
+from qingyuan.matching.training import LIVE_POINTER, live_model, model_dir, train_model
+from qingyuan.platform.jobs import kick
 from tests.conftest import run
 from tests.matching.daily_support import build_population
+from tests.platform.test_jobs import wait_for
 
 START = date(2026, 11, 1)
 
@@ -57,3 +60,19 @@ def test_training_promotes_a_model_that_is_not_worse_and_the_run_uses_it(client,
         assert live_model(models).version == result["version"]
     else:
         assert live_model(models) is None  # a worse model never goes live
+
+
+def test_the_worker_retrains_nightly_once_however_many_ticks(make_settings, make_client):
+    settings = make_settings(QINGYUAN_MODEL_MIN_DECISIONS="40")
+    client = make_client(settings, run_worker=True)
+    build_population(client, 24)
+    simulate_days(client, 6)
+    broker = client.app.state.kernel.broker
+    schedule = [t for t in broker.get_all_tasks().values() if t.task_name == "matching.retrain"]
+    assert schedule[0].labels["schedule"][0]["cron"] == "30 3 * * *"
+    for _ in range(2):  # two workers' cron ticks
+        run(client, kick, broker, "matching.retrain")
+    models = model_dir(settings)
+    assert wait_for(lambda: any(models.glob("pair-model-*.joblib")))
+    time.sleep(1)
+    assert len(list(models.glob("pair-model-*.joblib"))) == 1

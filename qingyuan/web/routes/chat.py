@@ -25,7 +25,6 @@ from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.models import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
-from qingyuan.web import convertors  # noqa: F401 (registers the {name:id} convertor)
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
 from qingyuan.web.security import SESSION_COOKIE, current_user, guard, kernel_of
@@ -347,7 +346,12 @@ routes = [
         "/api/v1/connections/{connection_id:id}/messages",
         messages_api,
         method="GET",
-        summary="Messages of one of my connections, oldest first (?before=, ?after=, ?limit=)",
+        summary="Messages of one of my connections, oldest first",
+        query={
+            "before": {"type": "integer", "minimum": 0, "description": "Older than this id"},
+            "after": {"type": "integer", "minimum": 0, "description": "Newer than this id"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+        },
         errors=(404, 422),
         responses={200: MESSAGES_SCHEMA},
     ),

@@ -17,7 +17,6 @@ from qingyuan.matching.cards import member_card
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.review import member_of, personal_data
-from qingyuan.web import convertors  # noqa: F401 (registers the {name:id} convertor)
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
 from qingyuan.web.routes.chat import verified_member

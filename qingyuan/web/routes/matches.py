@@ -195,7 +195,7 @@ routes = [
         responses={200: TODAY_SCHEMA},
     ),
     ApiRoute(
-        "/api/v1/matches/{proposal_id:int}/decision",
+        "/api/v1/matches/{proposal_id:id}/decision",
         decision_api,
         method="POST",
         summary="Like or pass; a mutual like returns the new connection",
@@ -223,6 +223,6 @@ routes = [
     ),
     Route("/matches", today_page),
     Route("/matches/history", history_page),
-    Route("/matches/{proposal_id:int}/decision", decision_page, methods=["POST"]),
+    Route("/matches/{proposal_id:id}/decision", decision_page, methods=["POST"]),
     Route("/connections", connections_page),
 ]

@@ -12,7 +12,6 @@ from qingyuan.matching import chat, safety
 from qingyuan.matching.models import Report
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
-from qingyuan.web import convertors  # noqa: F401 (registers the {name:id} convertor)
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
 from qingyuan.web.security import current_user, guard, kernel_of

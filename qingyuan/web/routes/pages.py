@@ -6,11 +6,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.platform import login
+from qingyuan.platform import login, notifications
 from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
 from qingyuan.verification.review import member_of
+from qingyuan.web.notices import notice_json
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     SESSION_COOKIE,
@@ -24,6 +25,7 @@ from qingyuan.web.security import (
 from qingyuan.web.templating import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, render
 
 ONE_YEAR = 365 * 24 * 3600
+HOME_NOTICES = 5
 
 
 @guard()
@@ -70,8 +72,10 @@ async def logout(request: Request) -> Response:
 @guard(login=True)
 async def home(request: Request) -> Response:
     user = await current_user(request)
-    member = await member_of(user) if user else None
-    return await render(request, "home.html", {"member": member})
+    assert user is not None
+    member = await member_of(user)
+    notices = [notice_json(n) for n in await notifications.latest(user.id, HOME_NOTICES)]
+    return await render(request, "home.html", {"member": member, "notices": notices})
 
 
 @guard()
