@@ -96,7 +96,7 @@ def test_two_members_chat_see_the_warning_and_a_block_ends_it(chat, new_phone):
     expect(b.locator(".message.theirs .message-text")).to_have_text(
         ["你好！周末有空一起去西湖走走吗？"]
     )
-    expect(b.locator(".count-badge")).to_have_count(0)
+    expect(nav_link.locator(".count-badge")).to_have_count(0)
     wait_live(b)
     expect(a.locator(".message.mine .message-read")).to_have_text(["已读"])  # live read receipt
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import pytest
@@ -32,7 +33,8 @@ def test_messages_are_sent_listed_and_read(client, pair):
         "total": 1,
         "connections": {str(pair.connection_id): 1},
     }
-    assert 'class="count-badge">1' in client.get("/connections").text
+    nav = r'href="/connections"[^>]*>[^<]*<span class="count-badge">1<'
+    assert re.search(nav, client.get("/connections").text)  # on the Connections link
     listed = client.get(f"/api/v1/connections/{pair.connection_id}/messages").json()
     assert [m["text"] for m in listed["messages"]] == ["你好，周末有空吗？"]
     assert listed["messages"][0]["mine"] is False and listed["has_more"] is False
