@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from qingyuan.events.seeding import seed_month
 from qingyuan.matching import profiles
 from qingyuan.matching.daily import run_day
+from qingyuan.matching.models import Assignment
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.platform import accounts
 from qingyuan.platform.database import connected
@@ -215,10 +216,19 @@ async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
         logins += member_logins
         await run_day(kernel, kernel.settings.local_today())  # idempotent: once a day
         await _seed_activities(kernel, [login.phone for login in member_logins])
+        await _assign_to_matchmaker(kernel, staff[1][1], member_logins[:8])
         await kernel.close()
     path.write_text(json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1))
     path.chmod(0o600)
     return logins
+
+
+async def _assign_to_matchmaker(kernel: Kernel, phone: str, members: list[DemoLogin]) -> None:
+    """Give the demo matchmaker a few members, so the console has someone to work with."""
+    matchmaker = await accounts.find_by_phone(kernel.cipher, phone)
+    for login in members:
+        member = await accounts.find_by_phone(kernel.cipher, login.phone)
+        await Assignment.get_or_create(matchmaker_id=matchmaker.id, member_id=member.id)
 
 
 def banner(url: str, logins: list[DemoLogin], settings: Settings) -> str:

@@ -127,3 +127,124 @@ class MatchRun(Model):
     class Meta:
         table = "matching_run"
         unique_together = (("day", "partition"),)
+
+
+class Message(Model):
+    """One chat message. The recipient is stored (a connection has two sides) so that unread
+    counts are one indexed count and read state is a timestamp on the message itself."""
+
+    id = fields.BigIntField(primary_key=True)
+    connection = fields.ForeignKeyField(
+        "matching.Connection", related_name=False, on_delete=fields.CASCADE
+    )
+    sender = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    recipient = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    text = fields.TextField()
+    risk = fields.CharField(max_length=16, null=True, help_text="scam pattern category, if any")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    read_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "matching_message"
+        indexes = (("connection_id", "id"), ("recipient_id", "read_at"))
+
+
+class ReportReason(StrEnum):
+    SCAM = "scam"
+    HARASSMENT = "harassment"
+    FAKE_PROFILE = "fake_profile"
+    INAPPROPRIATE = "inappropriate"
+    OTHER = "other"
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    WARNED = "warned"
+    SUSPENDED = "suspended"
+
+
+class Report(Model):
+    """A member's report about another, waiting in the admins' moderation queue."""
+
+    id = fields.IntField(primary_key=True)
+    reporter = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    reported = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    connection = fields.ForeignKeyField(
+        "matching.Connection", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    reason = fields.CharEnumField(ReportReason, max_length=16)
+    details = fields.TextField(default="")
+    status = fields.CharEnumField(ReportStatus, max_length=16, default=ReportStatus.OPEN)
+    decided_by = fields.ForeignKeyField(
+        "platform.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "matching_report"
+        indexes = (("status", "id"), ("reported_id", "status"))
+
+
+class IntroductionStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Introduction(Model):
+    """A matchmaker's proposal of a pair, with a note. Both accepting opens a connection."""
+
+    id = fields.IntField(primary_key=True)
+    matchmaker = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    a = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    b = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    note = fields.TextField()
+    a_accepted = fields.BooleanField(null=True)
+    b_accepted = fields.BooleanField(null=True)
+    status = fields.CharEnumField(
+        IntroductionStatus, max_length=16, default=IntroductionStatus.PENDING
+    )
+    connection = fields.ForeignKeyField(
+        "matching.Connection", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "matching_introduction"
+
+
+class Assignment(Model):
+    """A member in a matchmaker's care (set by an admin)."""
+
+    id = fields.IntField(primary_key=True)
+    matchmaker = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    member = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "matching_assignment"
+        unique_together = (("matchmaker", "member"),)
+
+
+class ConsultationNote(Model):
+    """What a matchmaker wrote after a consultation with an assigned member."""
+
+    id = fields.IntField(primary_key=True)
+    matchmaker = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    member = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    text = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "matching_consultation_note"

@@ -27,8 +27,11 @@ from qingyuan.web.routes import (
     activities,
     activities_staff,
     api,
+    chat,
     health,
+    introductions,
     matches,
+    moderation,
     notifications,
     pages,
     profiles,
@@ -77,6 +80,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             *notifications.routes,
             *activities.routes,
             *activities_staff.routes,
+            *chat.routes,
+            *moderation.routes,
+            *introductions.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),

@@ -26,6 +26,10 @@ NOTICES: dict[str, Describe] = {
         _("You both said yes: a new connection is open."),
         "/connections",
     ),
+    "introduction.created": lambda d: (
+        _("A matchmaker has introduced someone to you."),
+        "/introductions",
+    ),
     "activity.seat_offered": lambda d: (
         _("A seat has opened for you: confirm it before the offer expires."),
         _activity(d),

@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from qingyuan.matching.chat import unread_counts
 from qingyuan.platform import i18n, notifications
+from qingyuan.platform.models import Role
 from qingyuan.verification import status
 from qingyuan.web.security import csrf_token, current_user, remember_visitor
 
@@ -71,8 +73,12 @@ async def render(
     """
     user = await current_user(request)
     unread = await notifications.unread_count(user.id) if user else 0
+    messages = 0
+    if user is not None and user.role == Role.MEMBER:  # unread chat messages, in the navigation
+        messages = sum((await unread_counts(user.id)).values())
+    navigation = {"unread_notices": unread, "unread_messages": messages}
     response = templates.TemplateResponse(
-        request, name, {"unread_notices": unread, **(context or {})}, status_code=status_code
+        request, name, {**navigation, **(context or {})}, status_code=status_code
     )
     remember_visitor(request, response)
     return response

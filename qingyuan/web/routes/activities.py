@@ -524,7 +524,7 @@ async def feed_revoke_api(request: Request) -> Response:
     return JSONResponse({"status": "revoked"})
 
 
-ACTIVITY_PATH = "/api/v1/activities/{activity_id:int}"
+ACTIVITY_PATH = "/api/v1/activities/{activity_id:id}"
 routes = [
     ApiRoute(
         "/api/v1/activities",
@@ -589,16 +589,16 @@ routes = [
         },
     ),
     Route("/activities", list_page),
-    Route("/activities/{activity_id:int}", detail_page),
-    Route("/activities/{activity_id:int}/registration", sign_up_page, methods=["POST"]),
-    Route("/activities/{activity_id:int}/cancellation", cancel_page, methods=["POST"]),
-    Route("/activities/{activity_id:int}/ticket", ticket_page),
-    Route("/activities/{activity_id:int}/feedback", feedback_page, methods=["POST"]),
-    Route("/activities/{activity_id:int}/picks", pick_page, methods=["POST"]),
+    Route("/activities/{activity_id:id}", detail_page),
+    Route("/activities/{activity_id:id}/registration", sign_up_page, methods=["POST"]),
+    Route("/activities/{activity_id:id}/cancellation", cancel_page, methods=["POST"]),
+    Route("/activities/{activity_id:id}/ticket", ticket_page),
+    Route("/activities/{activity_id:id}/feedback", feedback_page, methods=["POST"]),
+    Route("/activities/{activity_id:id}/picks", pick_page, methods=["POST"]),
     Route("/my/activities", mine_page),
     Route("/consultations", consultations_page),
-    Route("/consultations/{slot_id:int}/booking", book_slot_page, methods=["POST"]),
-    Route("/consultations/{slot_id:int}/cancellation", cancel_slot_page, methods=["POST"]),
+    Route("/consultations/{slot_id:id}/booking", book_slot_page, methods=["POST"]),
+    Route("/consultations/{slot_id:id}/cancellation", cancel_slot_page, methods=["POST"]),
     ApiRoute(
         f"{ACTIVITY_PATH}/feedback",
         feedback_api,
@@ -653,7 +653,7 @@ routes = [
         responses={200: {"type": "object", "properties": {"slots": {"type": "array"}}}},
     ),
     ApiRoute(
-        "/api/v1/consultation-slots/{slot_id:int}/booking",
+        "/api/v1/consultation-slots/{slot_id:id}/booking",
         book_slot_api,
         method="POST",
         summary="Book a consultation slot (verified members)",
@@ -661,13 +661,13 @@ routes = [
         responses={200: {"type": "object", "properties": {"id": {"type": "integer"}}}},
     ),
     ApiRoute(
-        "/api/v1/consultation-slots/{slot_id:int}/booking",
+        "/api/v1/consultation-slots/{slot_id:id}/booking",
         cancel_slot_api,
         method="DELETE",
         summary="Give my booked slot back (idempotent)",
         responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}},
     ),
-    Route("/activities/{activity_id:int}/calendar.ics", activity_ics),
+    Route("/activities/{activity_id:id}/calendar.ics", activity_ics),
     Route("/calendar/{token:str}.ics", feed_ics),
     ApiRoute(
         "/api/v1/me/calendar-feed",

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from tortoise.expressions import Q
 
 from qingyuan.matching.cards import member_card, proposal_json
+from qingyuan.matching.chat import unread_counts
 from qingyuan.matching.decisions import connections_of, decide
 from qingyuan.matching.models import Profile, Proposal
 from qingyuan.platform.errors import UserError
@@ -160,9 +161,12 @@ async def decision_page(request: Request) -> Response:
 @guard(login=True)
 async def connections_page(request: Request) -> Response:
     user = await _member(request)
-    return await render(
-        request, "connections.html", {"connections": await connections_json(request, user)}
-    )
+    context = {
+        "connections": await connections_json(request, user),
+        "unread_by_connection": await unread_counts(user.id),
+        "blocked": request.query_params.get("blocked") == "1",
+    }
+    return await render(request, "connections.html", context)
 
 
 @guard(login=True)
@@ -191,7 +195,7 @@ routes = [
         responses={200: TODAY_SCHEMA},
     ),
     ApiRoute(
-        "/api/v1/matches/{proposal_id:int}/decision",
+        "/api/v1/matches/{proposal_id:id}/decision",
         decision_api,
         method="POST",
         summary="Like or pass; a mutual like returns the new connection",
@@ -219,6 +223,6 @@ routes = [
     ),
     Route("/matches", today_page),
     Route("/matches/history", history_page),
-    Route("/matches/{proposal_id:int}/decision", decision_page, methods=["POST"]),
+    Route("/matches/{proposal_id:id}/decision", decision_page, methods=["POST"]),
     Route("/connections", connections_page),
 ]

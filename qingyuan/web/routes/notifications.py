@@ -51,7 +51,7 @@ def _optional_id(value: Any, field: str) -> int | None:
         number = int(value)
     except (TypeError, ValueError):
         number = 0
-    if isinstance(value, bool) or number < 1:
+    if isinstance(value, bool) or not 1 <= number < 2**63:  # beyond BIGINT the driver raises
         raise ValidationFailed(fields={field: _("Give the id of a notification.")})
     return number
 

@@ -320,7 +320,7 @@ routes = [
     Route("/verification/appeal", appeal_page, methods=["POST"]),
     Route("/verification/consent/withdraw", withdraw_page, methods=["POST"]),
     Route("/admin/verification", review_queue),
-    Route("/admin/verification/{member_id:int}", review_member),
-    Route("/admin/verification/{member_id:int}/unmask", unmask_member, methods=["POST"]),
-    Route("/admin/verification/{member_id:int}/decision", decide_member, methods=["POST"]),
+    Route("/admin/verification/{member_id:id}", review_member),
+    Route("/admin/verification/{member_id:id}/unmask", unmask_member, methods=["POST"]),
+    Route("/admin/verification/{member_id:id}/decision", decide_member, methods=["POST"]),
 ]
