@@ -34,9 +34,9 @@ DEMO_MEMBERS = 12  # ~10 s of seeding, and still a few proposals today
 NAV_ITEMS = [
     re.compile(r"^我的(\s*\d+ 条未读通知)?$"),
     "今日速配",
-    "我的缘分",
+    re.compile(r"^我的缘分(\s*\d+ 条未读)?$"),
+    "活动",
     "资料",
-    "实名核验",
     "退出登录",
 ]
 
