@@ -15,6 +15,7 @@ from tortoise.timezone import now
 from qingyuan.events.models import Activity, Attendance, Feedback, MeetAgainPick, Registration
 from qingyuan.matching.decisions import open_connection
 from qingyuan.matching.models import Connection, ConnectionSource
+from qingyuan.matching.safety import is_blocked
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 
@@ -91,6 +92,6 @@ async def pick(
     mutual = await MeetAgainPick.exists(
         activity_id=activity_id, chooser_id=chosen_id, chosen_id=user_id
     )
-    if not mutual:
+    if not mutual or await is_blocked(user_id, chosen_id):  # a block outlives any wish
         return None
     return await open_connection(user_id, chosen_id, ConnectionSource.ACTIVITY)
