@@ -90,14 +90,17 @@ class CheckInRefused(Conflict):
         self.code = f"checkin_{reason}"
 
 
-def refusal(reason: str) -> CheckInRefused:
+def refusal(reason: str, *, opens_minutes: int = 30) -> CheckInRefused:
     messages = {
         "unknown": _("This code is not valid. Please check it and try again."),
         "forged": _("This QR code was not issued by Qingyuan."),
         "other_activity": _("This ticket is for another activity."),
         "not_confirmed": _("This registration does not hold a seat (cancelled or waitlisted)."),
         "cancelled_activity": _("This activity has been cancelled."),
-        "too_early": _("Check-in has not opened yet: it opens 30 minutes before the start."),
+        "too_early": _(
+            "Check-in has not opened yet: it opens %(minutes)d minutes before the start.",
+            minutes=opens_minutes,
+        ),
         "too_late": _("This activity has ended; check-in is closed."),
         "already": _("This ticket has already been used to enter."),
     }
@@ -134,7 +137,7 @@ def check_window(config: EventSettings, activity: Activity, at: datetime) -> Non
     if activity.status == ActivityStatus.CANCELLED:
         raise refusal("cancelled_activity")
     if at < activity.starts_at - timedelta(minutes=config.checkin_opens_minutes):
-        raise refusal("too_early")
+        raise refusal("too_early", opens_minutes=config.checkin_opens_minutes)
     if at > activity.ends_at:
         raise refusal("too_late")
 

@@ -4,6 +4,7 @@ codes, seats that are not confirmed, and who may check people in."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -130,8 +131,14 @@ def test_window_opens_30_minutes_before_and_closes_at_the_end(client, members, c
         with pytest.raises(checkin.CheckInRefused) as refused:
             at(moment)
         assert refused.value.reason == reason
+        assert reason != "too_early" or "30 分钟" in refused.value.message
     entry = at(activity.starts_at - timedelta(minutes=29))
     assert entry.registration.checked_in_at is not None
+
+    wider = replace(config, checkin_opens_minutes=60)  # the window is a setting, and says so
+    with pytest.raises(checkin.CheckInRefused) as refused:
+        run(client, checkin.check_window, wider, activity, activity.starts_at - timedelta(hours=2))
+    assert "60 分钟" in refused.value.message
 
 
 def test_waitlisted_and_cancelled_codes_do_not_enter(

@@ -366,12 +366,14 @@ async def pick_page(request: Request) -> Response:
 @guard(login=True)
 async def ticket_page(request: Request) -> Response:
     activity, mine = await my_ticket(request)
-    token = checkin.qr_token(config_of(request), mine.id)
+    config = config_of(request)
+    token = checkin.qr_token(config, mine.id)
     return await render(
         request,
         "ticket.html",
         {
             "activity": activity,
+            "opens_minutes": config.checkin_opens_minutes,
             "qr": Markup(checkin.qr_svg(token)),  # noqa: S704 (SVG drawn by us from our token)
             "code": checkin.format_code(mine.code),
             "checked_in": mine.checked_in_at is not None,
