@@ -77,6 +77,12 @@ class SessionStore:
         await self._redis.expire(key, self._idle)
         return Session(session_id, int(data["user_id"]), data["role"], data["csrf"], created_at)
 
+    async def alive(self, session_id: str) -> bool:
+        """Whether the session still exists, without restarting its idle timer (an open chat
+        socket checks this; only the member's own requests keep a session alive)."""
+        created_at = await self._redis.hget(_key(session_id), "created_at")
+        return created_at is not None and time.time() - float(created_at) <= self._absolute
+
     async def delete(self, session: Session) -> None:
         await self._forget(_key(session.id), session.user_id)
 

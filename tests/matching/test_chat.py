@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
@@ -178,3 +179,18 @@ async def test_a_stalled_socket_is_told_to_reconnect_and_catch_up():
     finally:
         await hub.aclose()
         await redis.aclose()
+
+
+def test_logging_out_closes_the_open_socket(make_settings, make_client):
+    client = make_client(make_settings(QINGYUAN_CHAT_SESSION_CHECK_SECONDS="0.2"))
+    pair = connected_pair(client)
+    token = log_in_as(client, pair.b)
+    with client.websocket_connect("/ws/chat", headers={"origin": "http://testserver"}) as socket:
+        response = client.delete("/api/v1/session", headers={"X-CSRF-Token": token})
+        assert response.status_code in (200, 204)
+        pool = ThreadPoolExecutor(1)  # a socket left open must fail the test, not hang it
+        try:
+            message = pool.submit(socket.receive).result(timeout=10)
+        finally:
+            pool.shutdown(wait=False)
+        assert (message["type"], message["code"]) == ("websocket.close", 1008)

@@ -303,30 +303,42 @@ async def _socket_user(websocket: WebSocket) -> User | None:
 async def chat_socket(websocket: WebSocket) -> None:
     """Deliver this member's chat events as JSON: `message` (as this member sees it),
     `read` and `ended`. Refused before the handshake without a same-site Origin and a session;
-    closed when the account is suspended (`revoked`)."""
+    closed when the account is suspended (`revoked`) or the session ends (logout, expiry),
+    which the socket checks every QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15)."""
     if not _same_origin(websocket) or (user := await _socket_user(websocket)) is None:
         await websocket.close(code=1008)
         return
     kernel: Kernel = websocket.app.state.kernel
+    session_id = websocket.cookies[SESSION_COOKIE]
+    check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
     async with hub_of(kernel).listen(user.id) as queue:
         await websocket.accept()
         closed = asyncio.create_task(_wait_closed(websocket))
+        getter: asyncio.Task | None = None
         try:
             while not closed.done():
-                getter = asyncio.create_task(queue.get())
-                await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
+                getter = getter or asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, closed}, timeout=check, return_when=asyncio.FIRST_COMPLETED
+                )
+                if closed in done:
                     break
-                event = getter.result()
+                if getter not in done:  # quiet for a while: is the member still logged in?
+                    if not await kernel.sessions.alive(session_id):
+                        await websocket.close(code=1008)
+                        break
+                    continue
+                event, getter = getter.result(), None
                 if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
                     await websocket.close(code=1013 if event["type"] == "overflow" else 1008)
                     break
                 await websocket.send_json(_for_socket(event, user.id))
         finally:
-            closed.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await closed
+            for task in (getter, closed):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
 
 async def _wait_closed(websocket: WebSocket) -> None:
