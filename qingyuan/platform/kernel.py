@@ -8,6 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 from taskiq import AsyncBroker
 
+from qingyuan.platform import passwords
 from qingyuan.platform import redis as redis_client
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.jobs import RetryQueue, build_broker
@@ -37,6 +38,7 @@ class Kernel:
 
 
 def build_kernel(settings: Settings) -> Kernel:
+    passwords.use_profile(settings.password_profile)
     redis = redis_client.connect(settings.redis_url)
     broker, retries = build_broker(settings, redis)
     kernel = Kernel(

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from starlette.config import Config
 
+from qingyuan.platform.passwords import DEFAULT_PROFILE, PROFILES
+
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 TEST = "test"
@@ -61,6 +63,7 @@ class Settings:
     session_absolute_seconds: int
     login_limit_account: RateLimit
     login_limit_ip: RateLimit
+    password_profile: str = DEFAULT_PROFILE
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -117,9 +120,20 @@ def load_settings(
             "QINGYUAN_RATE_LOGIN_ACCOUNT", cast=RateLimit.parse, default="5/900"
         ),
         login_limit_ip=config("QINGYUAN_RATE_LOGIN_IP", cast=RateLimit.parse, default="30/900"),
+        password_profile=config(
+            "QINGYUAN_PASSWORD_PROFILE", cast=_password_profile, default=DEFAULT_PROFILE
+        ),
         extra={k: v for k, v in source.items() if k.startswith("QINGYUAN_")},
         **keys,
     )
+
+
+def _password_profile(name: str) -> str:
+    if name not in PROFILES:
+        raise ValueError(
+            f"QINGYUAN_PASSWORD_PROFILE must be one of {', '.join(PROFILES)}, not {name!r}"
+        )
+    return name
 
 
 def _keys(config: Config, data_dir: Path, *, generate: bool) -> dict:
@@ -183,6 +197,10 @@ def deploy_problems(settings: Settings) -> list[str]:
         (settings.uses_memory_redis, "QINGYUAN_REDIS_URL is memory://: use a Redis server."),
         (settings.uses_sqlite, "QINGYUAN_DATABASE_URL is SQLite: use PostgreSQL."),
         (settings.debug, "QINGYUAN_DEBUG is on."),
+        (
+            settings.password_profile != DEFAULT_PROFILE,
+            "QINGYUAN_PASSWORD_PROFILE is below the production argon2id cost: unset it.",
+        ),
         ("*" in settings.allowed_hosts, "QINGYUAN_ALLOWED_HOSTS is '*': list the host names."),
         (
             settings.departments_url == "inprocess",
