@@ -49,7 +49,7 @@ def loads(a: np.ndarray, b: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarra
 
 
 def brute_force_optimum(a: np.ndarray, b: np.ndarray, w: np.ndarray, capacity: int) -> float:
-    n = int(max(a.max(), b.max())) + 1
+    n = int(max(a.max(initial=0), b.max(initial=0))) + 1  # a graph may have no edge
     best = 0.0
     for size in range(len(a) + 1):
         for subset in combinations(range(len(a)), size):
