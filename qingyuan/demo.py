@@ -226,8 +226,10 @@ async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
 async def _assign_to_matchmaker(kernel: Kernel, phone: str, members: list[DemoLogin]) -> None:
     """Give the demo matchmaker a few members, so the console has someone to work with."""
     matchmaker = await accounts.find_by_phone(kernel.cipher, phone)
+    assert matchmaker is not None  # seeded before this runs
     for login in members:
         member = await accounts.find_by_phone(kernel.cipher, login.phone)
+        assert member is not None
         await Assignment.get_or_create(matchmaker_id=matchmaker.id, member_id=member.id)
 
 

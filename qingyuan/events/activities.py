@@ -74,13 +74,13 @@ def validate(body: dict[str, Any], timezone: str) -> ActivityForm:
     """Check a create/edit body; every faulty field is named at once."""
     errors: dict[str, str] = {}
     required = _("This field is required.")
-    title = body.get("title").strip() if isinstance(body.get("title"), str) else ""
+    title = value.strip() if isinstance(value := body.get("title"), str) else ""
     if not 1 <= len(title) <= 80:
         errors["title"] = _("Give a title of 1 to 80 characters.")
-    kind = body.get("kind")
+    kind = body.get("kind", "")
     if kind not in set(ActivityKind):
         errors["kind"] = _("Choose a kind of activity.")
-    place = body.get("place").strip() if isinstance(body.get("place"), str) else ""
+    place = value.strip() if isinstance(value := body.get("place"), str) else ""
     if not 1 <= len(place) <= 120:
         errors["place"] = _("Give the place (up to 120 characters).")
     times = {

@@ -10,6 +10,7 @@ else's.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.timezone import now
 
@@ -24,9 +25,12 @@ from qingyuan.platform.models import User
 async def paused_until(config: EventSettings, user_id: int, at: datetime) -> datetime | None:
     """When the member may sign up again, or None if they may now."""
     since = at - timedelta(days=config.no_show_lookback_days)
-    ends = await Registration.filter(
-        user_id=user_id, attendance=Attendance.NO_SHOW, activity__ends_at__gte=since
-    ).values_list("activity__ends_at", flat=True)
+    ends = cast(
+        list[datetime],  # Tortoise types flat values_list rows as tuples
+        await Registration.filter(
+            user_id=user_id, attendance=Attendance.NO_SHOW, activity__ends_at__gte=since
+        ).values_list("activity__ends_at", flat=True),
+    )
     if len(ends) < config.no_show_limit:
         return None
     until = max(ends) + timedelta(days=config.no_show_pause_days)

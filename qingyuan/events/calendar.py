@@ -30,7 +30,8 @@ def _stamp(moment: datetime) -> str:
 
 def _fold(line: str) -> list[str]:
     """Lines of at most 75 octets, continuations starting with a space (RFC 5545 §3.1)."""
-    parts, current = [], ""
+    parts: list[str] = []
+    current = ""
     for char in line:
         limit = 75 if not parts else 74
         if len((current + char).encode()) > limit:

@@ -8,6 +8,7 @@ matching's `open_connection` connects the two, once, like a mutual like.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
@@ -63,16 +64,22 @@ async def attendees(activity_id: int, user_id: int, *, at: datetime | None = Non
     await _after(activity_id, at or now())
     if await _attended(activity_id, user_id) is None:
         raise NotFound()
-    ids = await Registration.filter(
-        activity_id=activity_id, attendance=Attendance.ATTENDED
-    ).values_list("user_id", flat=True)
+    ids = cast(
+        list[int],  # Tortoise types flat values_list rows as tuples
+        await Registration.filter(
+            activity_id=activity_id, attendance=Attendance.ATTENDED
+        ).values_list("user_id", flat=True),
+    )
     return sorted(i for i in ids if i != user_id)
 
 
 async def my_picks(activity_id: int, user_id: int) -> set[int]:
     return set(
-        await MeetAgainPick.filter(activity_id=activity_id, chooser_id=user_id).values_list(
-            "chosen_id", flat=True
+        cast(
+            list[int],  # Tortoise types flat values_list rows as tuples
+            await MeetAgainPick.filter(activity_id=activity_id, chooser_id=user_id).values_list(
+                "chosen_id", flat=True
+            ),
         )
     )
 

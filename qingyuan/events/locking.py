@@ -36,14 +36,15 @@ async def lock_seats(
         )
         if not bumped:
             return None
-        activity = await Activity.get(id=activity_id).using_db(connection)
+        activity = await Activity.get(id=activity_id, using_db=connection)
         quotas = await Quota.filter(activity_id=activity_id).using_db(connection)
     else:
-        activity = (
+        locked = (
             await Activity.filter(id=activity_id).select_for_update().using_db(connection).first()
         )
-        if activity is None:
+        if locked is None:
             return None
+        activity = locked
         quotas = (
             await Quota.filter(activity_id=activity_id)
             .order_by("id")

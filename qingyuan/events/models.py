@@ -10,9 +10,13 @@ registrations stay on record. It is the second guard against double booking, aft
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from qingyuan.platform.models import User
 
 
 class ActivityKind(StrEnum):
@@ -71,11 +75,13 @@ class Activity(Model):
     requires_verification = fields.BooleanField(default=True)
     status = fields.CharEnumField(ActivityStatus, max_length=12, default=ActivityStatus.SCHEDULED)
     lock_counter = fields.IntField(default=0)
-    created_by = fields.ForeignKeyField(
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     cancelled_at = fields.DatetimeField(null=True)
+    quotas: fields.ReverseRelation[Quota]
 
     class Meta:
         table = "events_activity"
@@ -85,9 +91,10 @@ class Quota(Model):
     """Seats reserved for one gender. No rows means no gender quotas."""
 
     id = fields.IntField(primary_key=True)
-    activity = fields.ForeignKeyField(
+    activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
         "events.Activity", related_name="quotas", on_delete=fields.CASCADE
     )
+    activity_id: int
     gender = fields.CharField(max_length=8)
     seats = fields.IntField()
 
@@ -100,10 +107,14 @@ class Registration(Model):
     """A member's place at an activity: seat, offer or waitlist, then attendance."""
 
     id = fields.IntField(primary_key=True)
-    activity = fields.ForeignKeyField(
+    activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
         "events.Activity", related_name="registrations", on_delete=fields.CASCADE
     )
-    user = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    activity_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    user_id: int
     active_member = fields.IntField(null=True)
     gender = fields.CharField(max_length=8)
     status = fields.CharEnumField(RegistrationStatus, max_length=12)
@@ -114,9 +125,10 @@ class Registration(Model):
     confirmed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
     checked_in_at = fields.DatetimeField(null=True)
-    checked_in_by = fields.ForeignKeyField(
+    checked_in_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    checked_in_by_id: int | None
     attendance = fields.CharEnumField(Attendance, max_length=10, null=True)
     reminded_24h_at = fields.DatetimeField(null=True)
     reminded_2h_at = fields.DatetimeField(null=True)
@@ -128,9 +140,10 @@ class Registration(Model):
 
 class Feedback(Model):
     id = fields.IntField(primary_key=True)
-    registration = fields.OneToOneField(
+    registration: fields.OneToOneRelation[Registration] = fields.OneToOneField(
         "events.Registration", related_name="feedback", on_delete=fields.CASCADE
     )
+    registration_id: int
     rating = fields.SmallIntField()
     comment = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -143,11 +156,18 @@ class MeetAgainPick(Model):
     """One attendee's wish to meet another again. A mutual pair opens a connection."""
 
     id = fields.IntField(primary_key=True)
-    activity = fields.ForeignKeyField(
+    activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
         "events.Activity", related_name=False, on_delete=fields.CASCADE
     )
-    chooser = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    chosen = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    activity_id: int
+    chooser: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    chooser_id: int
+    chosen: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    chosen_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -159,9 +179,10 @@ class Shift(Model):
     """A volunteer role during part of an activity, and how many people it needs."""
 
     id = fields.IntField(primary_key=True)
-    activity = fields.ForeignKeyField(
+    activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
         "events.Activity", related_name="shifts", on_delete=fields.CASCADE
     )
+    activity_id: int
     role = fields.CharField(max_length=40)
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
@@ -173,12 +194,14 @@ class Shift(Model):
 
 class ShiftAssignment(Model):
     id = fields.IntField(primary_key=True)
-    shift = fields.ForeignKeyField(
+    shift: fields.ForeignKeyRelation[Shift] = fields.ForeignKeyField(
         "events.Shift", related_name="assignments", on_delete=fields.CASCADE
     )
-    volunteer = fields.ForeignKeyField(
+    shift_id: int
+    volunteer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, on_delete=fields.CASCADE
     )
+    volunteer_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -190,15 +213,17 @@ class ConsultationSlot(Model):
     """A matchmaker's 1:1 consultation slot, booked by at most one member."""
 
     id = fields.IntField(primary_key=True)
-    matchmaker = fields.ForeignKeyField(
+    matchmaker: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, on_delete=fields.CASCADE
     )
+    matchmaker_id: int
     starts_at = fields.DatetimeField(db_index=True)
     ends_at = fields.DatetimeField()
     place = fields.CharField(max_length=120)
-    booked_by = fields.ForeignKeyField(
+    booked_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    booked_by_id: int | None
     booked_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -209,7 +234,10 @@ class CalendarFeed(Model):
     """A member's secret calendar URL: only the token's hash is kept, revoking deletes it."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.OneToOneField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
@@ -77,8 +78,8 @@ async def sign_up(
             assert locked is not None
             activity, plan = locked
             existing = await Registration.get_or_none(
-                activity_id=activity_id, active_member=user.id
-            ).using_db(connection)
+                activity_id=activity_id, active_member=user.id, using_db=connection
+            )
             if existing is not None:
                 return SignUp(await _take_offer(existing, at, connection), False, plan)
             check_open(activity, at)  # again under the lock: it may have been cancelled since
@@ -114,7 +115,9 @@ async def _member_for(user: User, activity: Activity) -> Member:
     return member
 
 
-async def _take_offer(registration: Registration, at: datetime, connection) -> Registration:
+async def _take_offer(
+    registration: Registration, at: datetime, connection: BaseDBAsyncClient
+) -> Registration:
     if registration.status != RegistrationStatus.OFFERED:
         return registration
     assert registration.offer_expires_at is not None
@@ -143,8 +146,8 @@ async def cancel(
         assert locked is not None
         activity, plan = locked
         registration = await Registration.get_or_none(
-            activity_id=activity_id, active_member=user.id
-        ).using_db(connection)
+            activity_id=activity_id, active_member=user.id, using_db=connection
+        )
         if registration is None:
             return None
         freed = registration.status in SEAT_STATUSES

@@ -11,6 +11,7 @@ would remain) becomes a confirmed seat at once: nobody can act on an offer at th
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.timezone import now
@@ -26,12 +27,13 @@ LAST_OFFER_BEFORE_START = timedelta(hours=2)
 
 async def next_seq(connection: BaseDBAsyncClient, activity_id: int) -> int:
     """The next place at the end of the waitlist (call under the activity's lock)."""
-    last = (
+    last = cast(
+        int | None,  # Tortoise types a flat values_list row as a tuple
         await Registration.filter(activity_id=activity_id, waitlist_seq__not_isnull=True)
         .using_db(connection)
         .order_by("-waitlist_seq")
         .first()
-        .values_list("waitlist_seq", flat=True)
+        .values_list("waitlist_seq", flat=True),
     )
     return (last or 0) + 1
 
@@ -112,9 +114,12 @@ async def expire_offers(offer_hours: float, at: datetime | None = None) -> int:
     """
     at = at or now()
     activity_ids = set(
-        await Registration.filter(
-            status=RegistrationStatus.OFFERED, offer_expires_at__lte=at
-        ).values_list("activity_id", flat=True)
+        cast(
+            list[int],  # Tortoise types flat values_list rows as tuples
+            await Registration.filter(
+                status=RegistrationStatus.OFFERED, offer_expires_at__lte=at
+            ).values_list("activity_id", flat=True),
+        )
     )
     expired = 0
     for activity_id in sorted(activity_ids):

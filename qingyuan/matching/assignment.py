@@ -402,7 +402,9 @@ def _path_moves(graph: _Graph, state: _State, offers: _Runs, depth: int) -> list
     wrong gain and is discarded when traced back.
     """
     reach = _heaviest_offer(graph, offers)
-    best, back, moves = -state.price, [], []
+    best = -state.price
+    back: list[tuple[np.ndarray, np.ndarray]] = []
+    moves: list[_Moves] = []
     for level in range(depth):
         entries = offers.of_members(np.flatnonzero(best > -np.inf))
         end = graph.far[entries]

@@ -37,7 +37,7 @@ separate workers. A seeker who accepts any city is matched within their own part
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -442,7 +442,7 @@ class _Stopwatch:
         finally:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - began
 
-    def merged(self, stats: dict[str, float], *counts: dict[str, float]) -> dict[str, float]:
+    def merged(self, stats: Mapping[str, float], *counts: Mapping[str, float]) -> dict[str, float]:
         """``stats`` plus summed ``counts`` plus ``<stage>_seconds``."""
         merged = dict(stats)
         for part in counts:

@@ -24,7 +24,7 @@ from taskiq import Context, TaskiqDepends
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from qingyuan.matching.assignment import assign
+from qingyuan.matching.assignment import Assignment, assign
 from qingyuan.matching.candidates import CandidateSettings, candidate_graph
 from qingyuan.matching.features import BehaviourPrior
 from qingyuan.matching.models import MatchRun, Proposal
@@ -81,7 +81,7 @@ async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
     for province in np.unique(provinces):
         part = np.flatnonzero(provinces == province)
         result = await run_partition(kernel, day, str(province), population, part, settings)
-        proposed += result.get("proposed_pairs", 0)
+        proposed += int(result.get("proposed_pairs", 0))
         stats.append(result)
     pairs = sum(s.get("proposed_pairs", 0) for s in stats)
     score_sum = sum(s.get("score_sum", 0.0) for s in stats)
@@ -135,7 +135,13 @@ async def run_partition(
         await kernel.redis.delete(lock)
 
 
-async def _store(day, partition, population, chosen, stats) -> None:
+async def _store(
+    day: date,
+    partition: str,
+    population: Population,
+    chosen: Assignment,
+    stats: dict[str, float],
+) -> None:
     """Write the partition's proposals, their notifications and the finished mark at once.
 
     Bulk inserts: one INSERT per row made storing most of a 100k run (bench/match_run.py).

@@ -10,7 +10,7 @@ a connection opens (the same `open_connection` as a mutual like); one decline cl
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Q
 from tortoise.timezone import now
@@ -76,10 +76,11 @@ def _id(value: Any) -> int:
 
 
 async def assigned_ids(matchmaker_id: int) -> list[int]:
-    return (
+    return cast(
+        list[int],  # Tortoise types flat values_list rows as tuples
         await Assignment.filter(matchmaker_id=matchmaker_id)
         .order_by("member_id")
-        .values_list("member_id", flat=True)
+        .values_list("member_id", flat=True),
     )
 
 

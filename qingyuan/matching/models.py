@@ -9,9 +9,13 @@ Pairs are stored once with `a_id < b_id`, which makes "one proposal per pair and
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from qingyuan.platform.models import User
 
 
 class Decision(StrEnum):
@@ -29,17 +33,20 @@ class Profile(Model):
     """What a member says about themselves and what they look for."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.OneToOneField("platform.User", related_name="profile", on_delete=fields.CASCADE)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "platform.User", related_name="profile", on_delete=fields.CASCADE
+    )
+    user_id: int
     nickname = fields.CharField(max_length=24)
     city = fields.IntField(help_text="4-digit GB/T 2260 city code, e.g. 3301 杭州")
     height_cm = fields.SmallIntField(null=True)
     bio = fields.TextField(default="")
-    interests = fields.JSONField(default=list)
+    interests: fields.JSONField[list[str]] = fields.JSONField(default=list)
     photo = fields.CharField(max_length=64, null=True)
     seek_gender = fields.CharField(max_length=8)
     age_min = fields.SmallIntField(default=20)
     age_max = fields.SmallIntField(default=45)
-    cities = fields.JSONField(default=list)
+    cities: fields.JSONField[list[int]] = fields.JSONField(default=list)
     min_degree = fields.SmallIntField(default=0)
     opted_in = fields.BooleanField(default=True)
     personalised = fields.BooleanField(default=True)
@@ -53,7 +60,10 @@ class Answer(Model):
     """One questionnaire answer: own answer, acceptable answers (bitmask), importance 0–4."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    user_id: int
     question = fields.CharField(max_length=32)
     answer = fields.SmallIntField()
     acceptable = fields.SmallIntField()
@@ -69,10 +79,16 @@ class Proposal(Model):
 
     id = fields.IntField(primary_key=True)
     day = fields.DateField(db_index=True)
-    a = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    b = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    a: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    a_id: int
+    b: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    b_id: int
     score = fields.FloatField()
-    reasons = fields.JSONField(default=list)
+    reasons: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
     expires_at = fields.DatetimeField()
     a_decision = fields.CharEnumField(Decision, max_length=8, null=True)
     b_decision = fields.CharEnumField(Decision, max_length=8, null=True)
@@ -89,12 +105,19 @@ class Connection(Model):
     """Two members who may chat: a mutual like, an introduction or a "meet again" pick."""
 
     id = fields.IntField(primary_key=True)
-    a = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    b = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    a: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    a_id: int
+    b: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    b_id: int
     source = fields.CharEnumField(ConnectionSource, max_length=16)
-    proposal = fields.ForeignKeyField(
+    proposal: fields.ForeignKeyNullableRelation[Proposal] = fields.ForeignKeyField(
         "matching.Proposal", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    proposal_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     ended_at = fields.DatetimeField(null=True)
 
@@ -105,8 +128,14 @@ class Connection(Model):
 
 class Block(Model):
     id = fields.IntField(primary_key=True)
-    blocker = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    blocked = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    blocker: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    blocker_id: int
+    blocked: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    blocked_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -121,7 +150,7 @@ class MatchRun(Model):
     day = fields.DateField()
     partition = fields.CharField(max_length=16)
     finished_at = fields.DatetimeField(null=True)
-    stats = fields.JSONField(default=dict)
+    stats: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -134,13 +163,18 @@ class Message(Model):
     counts are one indexed count and read state is a timestamp on the message itself."""
 
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "matching.Connection", related_name=False, on_delete=fields.CASCADE
     )
-    sender = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    recipient = fields.ForeignKeyField(
+    connection_id: int
+    sender: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, on_delete=fields.CASCADE
     )
+    sender_id: int
+    recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    recipient_id: int
     text = fields.TextField()
     risk = fields.CharField(max_length=16, null=True, help_text="scam pattern category, if any")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -170,17 +204,25 @@ class Report(Model):
     """A member's report about another, waiting in the admins' moderation queue."""
 
     id = fields.IntField(primary_key=True)
-    reporter = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    reported = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    connection = fields.ForeignKeyField(
+    reporter: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    reporter_id: int
+    reported: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    reported_id: int
+    connection: fields.ForeignKeyNullableRelation[Connection] = fields.ForeignKeyField(
         "matching.Connection", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    connection_id: int | None
     reason = fields.CharEnumField(ReportReason, max_length=16)
     details = fields.TextField(default="")
     status = fields.CharEnumField(ReportStatus, max_length=16, default=ReportStatus.OPEN)
-    decided_by = fields.ForeignKeyField(
+    decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    decided_by_id: int | None
     decided_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -199,20 +241,28 @@ class Introduction(Model):
     """A matchmaker's proposal of a pair, with a note. Both accepting opens a connection."""
 
     id = fields.IntField(primary_key=True)
-    matchmaker = fields.ForeignKeyField(
+    matchmaker: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, on_delete=fields.CASCADE
     )
-    a = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
-    b = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    matchmaker_id: int
+    a: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    a_id: int
+    b: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    b_id: int
     note = fields.TextField()
     a_accepted = fields.BooleanField(null=True)
     b_accepted = fields.BooleanField(null=True)
     status = fields.CharEnumField(
         IntroductionStatus, max_length=16, default=IntroductionStatus.PENDING
     )
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyNullableRelation[Connection] = fields.ForeignKeyField(
         "matching.Connection", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    connection_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
 
@@ -224,10 +274,14 @@ class Assignment(Model):
     """A member in a matchmaker's care (set by an admin)."""
 
     id = fields.IntField(primary_key=True)
-    matchmaker = fields.ForeignKeyField(
+    matchmaker: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, on_delete=fields.CASCADE
     )
-    member = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    matchmaker_id: int
+    member: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    member_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -239,10 +293,14 @@ class ConsultationNote(Model):
     """What a matchmaker wrote after a consultation with an assigned member."""
 
     id = fields.IntField(primary_key=True)
-    matchmaker = fields.ForeignKeyField(
+    matchmaker: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "platform.User", related_name=False, on_delete=fields.CASCADE
     )
-    member = fields.ForeignKeyField("platform.User", related_name=False, on_delete=fields.CASCADE)
+    matchmaker_id: int
+    member: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "platform.User", related_name=False, on_delete=fields.CASCADE
+    )
+    member_id: int
     text = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -35,10 +35,10 @@ def clean_photo(data: bytes) -> bytes:
         raise _refuse()
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ALLOWED_FORMATS:
+        with Image.open(io.BytesIO(data)) as upload:
+            if upload.format not in ALLOWED_FORMATS:
                 raise _refuse()
-            image = ImageOps.exif_transpose(image).convert("RGB")
+            image = ImageOps.exif_transpose(upload).convert("RGB")
             image.thumbnail((LONG_SIDE, LONG_SIDE))
             out = io.BytesIO()
             image.save(out, "JPEG", quality=85, optimize=True)

@@ -60,8 +60,7 @@ def _int(value: Any) -> int | None:
 def validate_profile(data: dict[str, Any]) -> dict[str, Any]:
     """Every profile field checked at once; ValidationFailed names each faulty one."""
     errors = _Errors()
-    nickname = data.get("nickname") if isinstance(data.get("nickname"), str) else ""
-    nickname = nickname.strip()
+    nickname = value.strip() if isinstance(value := data.get("nickname"), str) else ""
     errors.check(
         "nickname", 1 <= len(nickname) <= 24, _("Choose a nickname of 1 to 24 characters.")
     )
@@ -149,6 +148,22 @@ async def save_profile(user: User, data: dict[str, Any]) -> Profile:
     return profile
 
 
+def _answer(item: Any, options: int) -> tuple[int, int, int] | None:
+    """(answer, mask of acceptable answers, importance) of one well-formed answer to a question
+    with `options` options, else None. The mask is built from the parsed numbers, so "1" and 1
+    are one option."""
+    if not isinstance(item, dict) or not isinstance(item.get("acceptable"), list):
+        return None
+    answer, importance = _int(item.get("answer")), _int(item.get("importance"))
+    parsed = [_int(a) for a in item["acceptable"]]
+    accepted = {a for a in parsed if a is not None and 0 <= a < options}
+    if answer is None or not 0 <= answer < options or importance is None:
+        return None
+    if not 0 <= importance <= 4 or not parsed or len(accepted) < len(set(parsed)):
+        return None
+    return answer, sum(1 << a for a in accepted), importance
+
+
 def validate_answers(data: Any) -> dict[str, tuple[int, int, int]]:
     """`{key: {"answer": i, "acceptable": [i…], "importance": 0–4}}` → (answer, mask, level)."""
     if not isinstance(data, dict):
@@ -157,25 +172,14 @@ def validate_answers(data: Any) -> dict[str, tuple[int, int, int]]:
     known = {question.key: question for question in QUESTIONS}
     for key, item in data.items():
         question = known.get(key)
-        answer = _int(item.get("answer")) if isinstance(item, dict) else None
-        accepted = item.get("acceptable") if isinstance(item, dict) else None
-        importance = _int(item.get("importance")) if isinstance(item, dict) else None
-        options = len(question.options) if question else 0
-        valid = (
-            question is not None
-            and answer is not None
-            and 0 <= answer < options
-            and isinstance(accepted, list)
-            and accepted
-            and all(_int(a) is not None and 0 <= _int(a) < options for a in accepted)
-            and importance is not None
-            and 0 <= importance <= 4
-        )
+        parsed = _answer(item, len(question.options) if question else 0)
         errors.check(
-            key, valid, _("Choose your answer, the answers you accept, and how much it matters.")
+            key,
+            parsed is not None,
+            _("Choose your answer, the answers you accept, and how much it matters."),
         )
-        if valid:
-            answers[key] = (answer, sum(1 << _int(a) for a in set(accepted)), importance)
+        if parsed is not None:
+            answers[key] = parsed
     if errors:
         raise ValidationFailed(fields=errors)
     return answers

@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from tortoise.expressions import Q
@@ -243,8 +243,11 @@ async def block(blocker_id: int, blocked_id: int) -> list[int]:
     a_id, b_id = sorted((blocker_id, blocked_id))
     async with in_transaction():
         await Block.get_or_create(blocker_id=blocker_id, blocked_id=blocked_id)
-        ended = await Connection.filter(a_id=a_id, b_id=b_id, ended_at__isnull=True).values_list(
-            "id", flat=True
+        ended = cast(
+            list[int],  # Tortoise types flat values_list rows as tuples
+            await Connection.filter(a_id=a_id, b_id=b_id, ended_at__isnull=True).values_list(
+                "id", flat=True
+            ),
         )
         await Connection.filter(id__in=list(ended)).update(ended_at=now())
     return list(ended)
@@ -283,13 +286,14 @@ async def report(
 
 
 def reason_text(reason: str) -> str:
-    return {
+    texts: dict[str, str] = {
         ReportReason.SCAM: _("Asks for money or investments (scam)"),
         ReportReason.HARASSMENT: _("Harassment or threats"),
         ReportReason.FAKE_PROFILE: _("Fake profile or not the real person"),
         ReportReason.INAPPROPRIATE: _("Inappropriate messages or photos"),
         ReportReason.OTHER: _("Something else"),
-    }.get(reason, reason)
+    }
+    return texts.get(reason, reason)
 
 
 async def open_reports() -> list[Report]:

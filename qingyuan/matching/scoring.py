@@ -42,7 +42,8 @@ _SEED = 0
 class PairScorer(Protocol):
     """Anything that turns a :func:`~qingyuan.matching.features.pair_features` matrix into p."""
 
-    prior: BehaviourPrior
+    @property
+    def prior(self) -> BehaviourPrior: ...
 
     def predict(self, features: np.ndarray) -> np.ndarray: ...
 

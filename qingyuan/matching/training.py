@@ -89,7 +89,9 @@ async def decisions_of(population: Population) -> Decisions:
         "b_id", "a_id", "b_decision", "day"
     )
     if not rows:
-        return Decisions(*(np.zeros(0, dtype=np.intp) for _ in range(2)), np.zeros(0), np.zeros(0))
+        return Decisions(
+            np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0)
+        )
     chooser_ids, chosen_ids, decision, day = zip(*rows, strict=True)
     chooser = population.index_of(np.array(chooser_ids, dtype=np.int64))
     chosen = population.index_of(np.array(chosen_ids, dtype=np.int64))

@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from taskiq import AsyncBroker, TaskiqMessage, TaskiqMiddleware, TaskiqResult, TaskiqScheduler
@@ -113,10 +113,11 @@ class RetryQueue:
         """Send every due retry back to the queue; returns how many this worker claimed."""
         due = await self._redis.zrangebyscore(self.KEY, 0, time.time(), start=0, num=100)
         sent = 0
-        for entry in due:
+        # Without withscores the reply is a list of members, never (member, score) pairs.
+        for entry in cast(list[bytes | str], due):
             if await self._redis.zrem(self.KEY, entry):
                 retry = json.loads(entry)
-                kicker = AsyncKicker(retry["task"], broker, retry["labels"])
+                kicker: AsyncKicker[..., Any] = AsyncKicker(retry["task"], broker, retry["labels"])
                 await kicker.kiq(*retry["args"], **retry["kwargs"])
                 sent += 1
         return sent

@@ -34,6 +34,12 @@ def pool_url(url: str) -> str:
     return "redis://memory" if url.startswith(MEMORY_SCHEME) else url
 
 
+def as_text(reply: bytes | str) -> str:
+    """A reply as text. Our clients decode (see `connect`); redis-py types every reply
+    `bytes | str` whatever the client, and a raw client would hand over bytes."""
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
 def connect(url: str) -> Redis:
     """A client for `url`; decoded strings, since we store text only."""
     pool = BlockingConnectionPool.from_url(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from qingyuan.platform.redis import as_text
+
 
 @dataclass(frozen=True)
 class Session:
@@ -75,7 +77,8 @@ class SessionStore:
             await self._forget(key, int(data["user_id"]))
             return None
         await self._redis.expire(key, self._idle)
-        return Session(session_id, int(data["user_id"]), data["role"], data["csrf"], created_at)
+        role, csrf = as_text(data["role"]), as_text(data["csrf"])
+        return Session(session_id, int(data["user_id"]), role, csrf, created_at)
 
     async def alive(self, session_id: str) -> bool:
         """Whether the session still exists, without restarting its idle timer (an open chat

@@ -39,7 +39,7 @@ from qingyuan.verification.protocol import ALGORITHM, DEPARTMENTS, issuer_for
 try:
     import httpx2 as httpx
 except ImportError:
-    import httpx
+    import httpx  # type: ignore[no-redef]  # the same API under its older name
 
 
 def asgi_transport(app: ASGIApp) -> httpx.AsyncBaseTransport:

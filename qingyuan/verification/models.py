@@ -9,9 +9,13 @@ audited staff unmasking or a department request.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from qingyuan.platform.models import User
 
 
 class VerificationStatus(StrEnum):
@@ -36,7 +40,10 @@ class AppealStatus(StrEnum):
 
 class Member(Model):
     id = fields.IntField(primary_key=True)
-    user = fields.OneToOneField("platform.User", related_name="member", on_delete=fields.CASCADE)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "platform.User", related_name="member", on_delete=fields.CASCADE
+    )
+    user_id: int
     real_name_encrypted = fields.CharField(max_length=255)
     id_number_encrypted = fields.CharField(max_length=255)
     id_number_index = fields.CharField(max_length=64, unique=True)
@@ -45,7 +52,7 @@ class Member(Model):
     status = fields.CharEnumField(
         VerificationStatus, max_length=16, default=VerificationStatus.PENDING
     )
-    reasons = fields.JSONField(default=list)
+    reasons: fields.JSONField[list[str]] = fields.JSONField(default=list)
     degree = fields.CharField(max_length=16, null=True)
     employment = fields.CharField(max_length=16, null=True)
     hukou_region = fields.CharField(max_length=6, null=True)
@@ -64,9 +71,10 @@ class Consent(Model):
     """A separate consent (PIPL art. 29), recorded with the policy version it was given for."""
 
     id = fields.IntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "verification.Member", related_name="consents", on_delete=fields.CASCADE
     )
+    member_id: int
     purpose = fields.CharField(max_length=48)
     policy_version = fields.CharField(max_length=32)
     granted_at = fields.DatetimeField(auto_now_add=True)
@@ -80,13 +88,14 @@ class DepartmentCheck(Model):
     """The latest answer of one department about one member (claims: enums and booleans)."""
 
     id = fields.IntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "verification.Member", related_name="checks", on_delete=fields.CASCADE
     )
+    member_id: int
     department = fields.CharField(max_length=32)
     status = fields.CharEnumField(CheckStatus, max_length=16, default=CheckStatus.PENDING)
     reason = fields.CharField(max_length=32, default="")
-    claims = fields.JSONField(default=dict)
+    claims: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     attestation = fields.TextField(default="")
     attempts = fields.IntField(default=0)
     checked_at = fields.DatetimeField(null=True)

@@ -69,7 +69,7 @@ def validate(kernel: Kernel, body: dict[str, Any]) -> Application:
     """Check every field of a registration; ValidationFailed names each faulty field."""
     errors: dict[str, str] = {}
     text = {
-        name: body.get(name) if isinstance(body.get(name), str) else ""
+        name: value if isinstance(value := body.get(name), str) else ""
         for name in ("phone", "password", "real_name", "id_number")
     }
     for name, value in text.items():

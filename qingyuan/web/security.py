@@ -113,7 +113,8 @@ def check_origin(request: Request) -> None:
 async def check_csrf(request: Request) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and _is_form(request):
-        sent = (await request.form()).get(CSRF_FIELD)
+        field = (await request.form()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
     await current_session(request)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
         raise Forbidden(_("Your form has expired. Please reload the page and try again."))

@@ -29,7 +29,8 @@ def _environment() -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    # jinja2.ext.i18n adds this method when the environment is built; jinja2's types lack it.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         degree_text=status.degree_text,
         employment_text=status.employment_text,

@@ -99,6 +99,14 @@ def test_questionnaire_answers(client, member):
     assert unknown.status_code == 422
 
 
+def test_an_acceptable_answer_given_twice_counts_once(client, member):
+    """ "1" and 1 name the same option: the stored set is {0, 1}, not option 2."""
+    answers = {"children": {"answer": 0, "acceptable": [0, "1", 1], "importance": 3}}
+    response = client.put("/api/v1/me/questionnaire", json=answers, headers=member)
+    assert response.status_code == 200
+    assert response.json()["children"]["acceptable"] == [0, 1]
+
+
 def _jpeg_with_gps() -> bytes:
     image = Image.new("RGB", (2000, 1500), (200, 120, 80))
     exif = Image.Exif()

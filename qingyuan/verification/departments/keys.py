@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from joserfc.jwk import OKPKey
+from joserfc.jwk import KeyParameters, OKPKey
 
 from qingyuan.verification.protocol import ALGORITHM
 
@@ -45,5 +45,5 @@ class SigningKeys:
 
 def _new_key() -> OKPKey:
     # auto_kid sets the RFC 7638 thumbprint as kid, so a kid always names exactly one key.
-    parameters = {"use": "sig", "alg": ALGORITHM}
+    parameters: KeyParameters = {"use": "sig", "alg": ALGORITHM}
     return OKPKey.generate_key("Ed25519", parameters=parameters, auto_kid=True)

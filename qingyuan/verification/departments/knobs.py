@@ -12,6 +12,7 @@ import dataclasses
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 _MAX_DELAY = 60.0
 
@@ -24,8 +25,9 @@ class Knobs:
     failure_rate: float = 0.0
     down: bool = False
 
-    def update(self, changes: Mapping[str, object]) -> None:
-        """Apply a partial update from outside; ``ValueError`` leaves every knob as it was."""
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Apply a partial update from outside (JSON values of any type, which ``_check``
+        judges); ``ValueError`` leaves every knob as it was."""
         unknown = changes.keys() - {field.name for field in dataclasses.fields(self)}
         if unknown:
             raise ValueError(f"unknown knobs: {sorted(unknown)}")

@@ -338,7 +338,11 @@ async def cancel_page(request: Request) -> Response:
 
 
 async def _checkin_page(
-    request: Request, *, result=None, error=None, chosen: int | None = None
+    request: Request,
+    *,
+    result: checkin.CheckIn | None = None,
+    error: checkin.CheckInRefused | None = None,
+    chosen: int | None = None,
 ) -> Response:
     start = now()
     today = await Activity.filter(
@@ -387,7 +391,7 @@ async def figures_api(request: Request) -> Response:
 async def export_api(request: Request) -> Response:
     body = await json_body(request)
     activity = await activities.get_activity(request.path_params["activity_id"])
-    reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
+    reason = value if isinstance(value := body.get("reason"), str) else ""
     text = await exports.attendee_csv(
         kernel_of(request).cipher, await _staff(request), activity.id, reason
     )
@@ -397,7 +401,7 @@ async def export_api(request: Request) -> Response:
 @guard(roles=ADMIN)
 async def attendance_api(request: Request) -> Response:
     body = await json_body(request)
-    reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
+    reason = value if isinstance(value := body.get("reason"), str) else ""
     await attendance.set_attendance(
         await _staff(request),
         request.path_params["registration_id"],
@@ -416,7 +420,7 @@ async def add_shift_api(request: Request) -> Response:
     needed = body.get("needed", 1)
     if starts is None or ends is None or isinstance(needed, bool) or not isinstance(needed, int):
         raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
-    role = body.get("role") if isinstance(body.get("role"), str) else ""
+    role = value if isinstance(value := body.get("role"), str) else ""
     shift = await volunteers.add_shift(
         await _staff(request), request.path_params["activity_id"], role, starts, ends, needed
     )
@@ -455,7 +459,7 @@ async def offer_slot_api(request: Request) -> Response:
     ends = activities.parse_time(body.get("ends_at"), timezone)
     if starts is None or ends is None:
         raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
-    place = body.get("place") if isinstance(body.get("place"), str) else ""
+    place = value if isinstance(value := body.get("place"), str) else ""
     slot = await consultations.offer_slot(await _staff(request), starts, ends, place)
     return JSONResponse({"id": slot.id}, status_code=201)
 
