@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import ipaddress
 import socket
 import sys
 import time
@@ -64,6 +65,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from qingyuan import demo
 
+    if _reachable_from_network(args.host):
+        print(DEMO_HOST_WARNING, file=sys.stderr)
     if args.reset:
         try:
             removed = demo.reset(settings)
@@ -71,8 +74,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(str(exc)) from exc
         print(f"Removed the demo data in {settings.data_dir} ({len(removed)} entries).")
         settings = load_settings()  # the removed development keys are generated anew
-    if args.host not in LOOPBACK_HOSTS:
-        print(DEMO_HOST_WARNING, file=sys.stderr)
     progress("Migrating the database…")
     asyncio.run(migrate(settings))
     logins = asyncio.run(demo.seed(settings, members=args.members, progress=progress))
@@ -95,7 +96,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DEMO_HOST_WARNING = (
     "Warning: `qingyuan demo --host` makes the demo reachable from your network, for trying it "
     "on a phone only. It is not a deployment: development keys kept in the data directory, "
@@ -113,6 +113,16 @@ async def _serve(server: uvicorn.Server, on_started: Callable[[], None]) -> bool
         on_started()
     await serving
     return server.started
+
+
+def _reachable_from_network(host: str) -> bool:
+    """Anything but a loopback address (a host name is assumed to be the machine's)."""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def _reachable_host(host: str) -> str:

@@ -79,6 +79,18 @@ def test_demo_seeds_cheap_hashes_and_keeps_the_logins_private(make_settings):
     assert asyncio.run(demo.seed(settings, members=2)) == logins  # the same passwords again
 
 
+def test_demo_on_the_network_warns_that_it_is_for_trying_only(tmp_path, monkeypatch, capsys):
+    env = _embedded(tmp_path / "var")
+    asyncio.run(migrate(load_settings(env, env_file=None)))  # refused below: nothing is served
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["demo", "--host", "0.0.0.0", "--reset"]) == 2  # noqa: S104
+    err = capsys.readouterr().err
+    assert "for trying it on a phone only" in err and "no TLS" in err and "SQLite" in err
+    assert cli.main(["demo", "--host", "127.0.0.1", "--reset"]) == 2
+    assert "for trying" not in capsys.readouterr().err
+
+
 def test_demo_parses_host_and_reset():
     parsed = cli.build_parser().parse_args(["demo", "--host", "192.168.1.20", "--reset"])
     assert (parsed.host, parsed.reset, parsed.port) == ("192.168.1.20", True, 8000)
@@ -113,8 +125,8 @@ def test_reset_refuses_a_database_outside_the_data_dir(tmp_path, monkeypatch, ca
     assert elsewhere.is_file() and (tmp_path / "var" / demo.ACCOUNTS_FILE).is_file()
 
 
-def test_demo_reset_on_another_host_seeds_anew_and_warns(tmp_path):
-    """The whole command in its own process: reset, warning, new data, serving on --host."""
+def test_demo_reset_seeds_anew_and_serves_on_the_host_given(tmp_path):
+    """The whole command in its own process: reset, new data, serving on --host."""
     data_dir = tmp_path / "var"
     env = _embedded(data_dir)
     settings = load_settings(env, env_file=None)
@@ -145,7 +157,7 @@ def test_demo_reset_on_another_host_seeds_anew_and_warns(tmp_path):
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
     assert any(line.startswith("Removed the demo data") for line in out)
-    assert "for trying it on a phone only" in err and "no TLS" in err
+    assert "for trying" not in err  # 127.0.0.2 is loopback: nobody else can reach it
     after = json.loads((data_dir / demo.ACCOUNTS_FILE).read_text())
     assert {entry["phone"] for entry in after} == {login.phone for login in before}
     assert not {entry["password"] for entry in after} & {login.password for login in before}
