@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import ipaddress
+import socket
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qingyuan.platform.database import DatabaseNotMigrated, connected, ensure_migrated, migrate
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -50,18 +57,84 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, seed (saying what it does) and serve; the logins once HTTP answers."""
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:5.1f} s] {message}", flush=True)
+
     from qingyuan import demo
 
+    if _reachable_from_network(args.host):
+        print(DEMO_HOST_WARNING, file=sys.stderr)
+    if args.reset:
+        try:
+            removed = demo.reset(settings)
+        except demo.ResetRefused as exc:
+            raise CommandError(str(exc)) from exc
+        print(f"Removed the demo data in {settings.data_dir} ({len(removed)} entries).")
+        settings = load_settings()  # the removed development keys are generated anew
+    progress("Migrating the database…")
     asyncio.run(migrate(settings))
-    logins = asyncio.run(demo.seed(settings, members=args.members))
-    url = f"http://127.0.0.1:{args.port}/"
-    print(demo.banner(url, logins, settings))
+    logins = asyncio.run(demo.seed(settings, members=args.members, progress=progress))
+    progress("Starting the web app…")
     import uvicorn
 
     from qingyuan.web.app import create_app
 
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, log_level="warning")
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    )
+    url = f"http://{_reachable_host(args.host)}:{args.port}/"
+
+    def serving() -> None:
+        progress("Serving.")
+        print(demo.banner(url, logins, settings), flush=True)
+
+    if not asyncio.run(_serve(server, serving)):
+        raise CommandError(f"Could not serve on {args.host}:{args.port} (see above).")
     return 0
+
+
+DEMO_HOST_WARNING = (
+    "Warning: `qingyuan demo --host` makes the demo reachable from your network, for trying it "
+    "on a phone only. It is not a deployment: development keys kept in the data directory, "
+    "SQLite, in-memory Redis, no TLS (passwords cross the network in clear), and printed demo "
+    "passwords. Use it on a network you trust, and stop it when done."
+)
+
+
+async def _serve(server: uvicorn.Server, on_started: Callable[[], None]) -> bool:
+    """Run `server` until it stops; `on_started` once it listens. False if it never did."""
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():  # noqa: ASYNC110 (a flag, no event)
+        await asyncio.sleep(0.05)
+    if server.started:
+        on_started()
+    await serving
+    return server.started
+
+
+def _reachable_from_network(host: str) -> bool:
+    """Anything but a loopback address (a host name is assumed to be the machine's)."""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def _reachable_host(host: str) -> str:
+    """What to type on another device: this machine's address when bound to every interface."""
+    if host not in ("0.0.0.0", "::", ""):  # noqa: S104 (comparing, not binding)
+        return f"[{host}]" if ":" in host else host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: chooses the outgoing interface, sends nothing
+            return probe.getsockname()[0]
+        except OSError:
+            return socket.gethostname()
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -217,8 +290,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="migrate, seed demo data and serve on 127.0.0.1")
+    demo.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on, e.g. 0.0.0.0 to try it on a phone on the same network",
+    )
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--members", type=int, default=200)
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="remove the demo's database, keys and logins from the data directory first",
+    )
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("worker", help="run background jobs").set_defaults(func=cmd_worker)
     create = sub.add_parser("createuser", help="create a staff account")

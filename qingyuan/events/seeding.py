@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tortoise.transactions import in_transaction
+
 from qingyuan.events import activities, consultations, registrations, volunteers
 from qingyuan.events.models import Activity
 from qingyuan.events.settings import event_settings
@@ -55,6 +57,11 @@ async def seed_month(settings: Settings, admin: User, matchmaker: User, members:
     """Create the month (once); returns how many activities were added."""
     if await Activity.exists():
         return 0
+    async with in_transaction():  # one commit: hundreds of sign-ups, each its own savepoint
+        return await _seed(settings, admin, matchmaker, members)
+
+
+async def _seed(settings: Settings, admin: User, matchmaker: User, members: list[User]) -> int:
     zone = ZoneInfo(settings.timezone)
     today = settings.local_today()
     created = []

@@ -186,13 +186,16 @@ def validate_answers(data: Any) -> dict[str, tuple[int, int, int]]:
 
 
 async def save_answers(user: User, data: Any) -> int:
+    """Insert or replace the answers given, in one upsert (not one transaction per answer)."""
     answers = validate_answers(data)
-    for key, (answer, mask, importance) in answers.items():
-        await Answer.update_or_create(
-            user=user,
-            question=key,
-            defaults={"answer": answer, "acceptable": mask, "importance": importance},
-        )
+    await Answer.bulk_create(
+        [
+            Answer(user=user, question=key, answer=answer, acceptable=mask, importance=importance)
+            for key, (answer, mask, importance) in answers.items()
+        ],
+        on_conflict=["user_id", "question"],
+        update_fields=["answer", "acceptable", "importance"],
+    )
     return len(answers)
 
 

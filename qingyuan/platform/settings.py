@@ -25,7 +25,7 @@ from qingyuan.platform.passwords import DEFAULT_PROFILE, PROFILES
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 TEST = "test"
-_GENERATED_KEYS_FILE = "generated-keys.json"
+GENERATED_KEYS_FILE = "generated-keys.json"
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def parse_pii_keys(text: str) -> tuple[tuple[str, bytes], ...]:
 
 def _generated_keys(data_dir: Path) -> dict[str, str]:
     """Development keys, created once and kept so encrypted data stays readable."""
-    path = data_dir / _GENERATED_KEYS_FILE
+    path = data_dir / GENERATED_KEYS_FILE
     if path.is_file():
         return json.loads(path.read_text())
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -129,9 +129,17 @@ async def register(kernel: Kernel, body: dict[str, Any], client_ip: str) -> tupl
 
 
 async def create_member(
-    cipher: PIICipher, application: Application, policy_version: str
+    cipher: PIICipher,
+    application: Application,
+    policy_version: str,
+    *,
+    password_hash: str | None = None,
 ) -> tuple[User, Member]:
-    """Account, member, consents and pending checks in one transaction, audited."""
+    """Account, member, consents and pending checks in one transaction, audited.
+
+    `password_hash` is the application's password hashed already: the demo seeds hashes at a
+    cheap cost that the member's first login upgrades (`accounts.authenticate`).
+    """
     id_index = cipher.blind_index(application.id_number.value, purpose=ID_PURPOSE)
     duplicate = Conflict(
         _(
@@ -143,7 +151,8 @@ async def create_member(
         cipher, application.phone
     ):
         raise duplicate
-    password_hash = await hash_password(application.password)  # slow: not inside the transaction
+    if password_hash is None:  # slow: not inside the transaction
+        password_hash = await hash_password(application.password)
     try:
         async with in_transaction():
             user = await accounts.insert_user(

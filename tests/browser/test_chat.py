@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 @dataclass(frozen=True)
 class Chat:
     url: str
-    password: str
+    passwords: dict[str, str]  # by phone: every demo member has their own
     phones: tuple[str, str]
     nicknames: tuple[str, str]
     connection_id: int
@@ -54,13 +54,14 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
     members = [login for login in logins if login.role == "member"]
     connection_id, phones, nicknames = asyncio.run(_connect(settings, [m.phone for m in members]))
     with serve(settings) as url:
-        yield Chat(url, members[0].password, tuple(phones), tuple(nicknames), connection_id)
+        passwords = {m.phone: m.password for m in members}
+        yield Chat(url, passwords, tuple(phones), tuple(nicknames), connection_id)
 
 
 def log_in(page: Page, chat: Chat, phone: str, next_path: str) -> None:
     page.goto(f"{chat.url}/login?next={next_path}")
     page.locator("#phone").fill(phone)
-    page.locator("#password").fill(chat.password)
+    page.locator("#password").fill(chat.passwords[phone])
     page.get_by_role("main").get_by_role("button").click()
     page.wait_for_url(f"**{next_path}")
 

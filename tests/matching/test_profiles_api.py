@@ -107,6 +107,19 @@ def test_an_acceptable_answer_given_twice_counts_once(client, member):
     assert response.json()["children"]["acceptable"] == [0, 1]
 
 
+def test_answering_again_replaces_only_the_answers_given(client, member):
+    first = {
+        "children": {"answer": 0, "acceptable": [0, 2], "importance": 3},
+        "smoking": {"answer": 0, "acceptable": [0], "importance": 4},
+    }
+    assert client.put("/api/v1/me/questionnaire", json=first, headers=member).status_code == 200
+    changed = {"children": {"answer": 1, "acceptable": [1], "importance": 2}}
+    assert client.put("/api/v1/me/questionnaire", json=changed, headers=member).status_code == 200
+    assert client.put("/api/v1/me/questionnaire", json={}, headers=member).status_code == 200
+    stored = client.get("/api/v1/me/questionnaire", headers=member).json()
+    assert stored == {**first, **changed}
+
+
 def _jpeg_with_gps() -> bytes:
     image = Image.new("RGB", (2000, 1500), (200, 120, 80))
     exif = Image.Exif()
