@@ -37,17 +37,27 @@ class _Active:
     """The process's hasher. Settings choose it once at start-up (`use_profile`)."""
 
     hasher = hasher_for(DEFAULT_PROFILE)
+    parameters = PROFILES[DEFAULT_PROFILE]
     # A hash to verify against when the account does not exist, so that a login for an
     # unknown phone number costs the same time as one for a known number (no enumeration).
-    dummy_hash = hasher.hash("qingyuan-timing-equaliser")
+    # Made on first need: at import it would cost every process start a production hash.
+    dummy_hash: str | None = None
 
 
 def use_profile(profile: str) -> None:
     """Hash and verify with `profile` from now on (called when the kernel is built)."""
-    hasher = hasher_for(profile)
-    if hasher.check_needs_rehash(_Active.dummy_hash):
-        _Active.hasher = hasher
-        _Active.dummy_hash = hasher.hash("qingyuan-timing-equaliser")
+    if PROFILES[profile] != _Active.parameters:
+        _Active.hasher, _Active.parameters, _Active.dummy_hash = (
+            hasher_for(profile),
+            PROFILES[profile],
+            None,
+        )
+
+
+def _dummy_hash() -> str:
+    if _Active.dummy_hash is None:
+        _Active.dummy_hash = _Active.hasher.hash("qingyuan-timing-equaliser")
+    return _Active.dummy_hash
 
 
 async def hash_password(password: str) -> str:
@@ -66,7 +76,7 @@ async def verify_password(stored_hash: str | None, password: str) -> bool:
 def _verify(stored_hash: str | None, password: str) -> bool:
     try:
         hasher = _Active.hasher
-        return hasher.verify(stored_hash or _Active.dummy_hash, password) and bool(stored_hash)
+        return hasher.verify(stored_hash or _dummy_hash(), password) and bool(stored_hash)
     except (VerificationError, InvalidHashError):
         return False
 
