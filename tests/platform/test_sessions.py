@@ -83,11 +83,16 @@ def test_absolute_timeout_ends_even_an_active_session(make_settings, make_client
 
 
 def test_disabling_an_account_ends_its_sessions(client, make_user):
+    """Disabling logs the account out everywhere: its sessions are deleted on the server, so
+    enabling the account again does not bring an old cookie back to life."""
     user = make_user()
     login(client, user)
+    copied = client.cookies[SESSION_COOKIE]
     kernel = client.app.state.kernel
-    run(client, accounts.set_active, user, False)
-    assert run(client, kernel.sessions.delete_all_for_user, user.id) == 1
+    run(client, accounts.set_active, user, False, sessions=kernel.sessions)
+    assert client.get("/api/v1/me").status_code == 401
+    run(client, accounts.set_active, user, True, sessions=kernel.sessions)
+    use_session(client, copied)
     assert client.get("/api/v1/me").status_code == 401
 
 
