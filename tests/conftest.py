@@ -28,6 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -221,6 +222,33 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, 
         _unavailable("PostgreSQL/Redis", exc)
     yield {**env, "QINGYUAN_DATABASE_URL": database_url, "QINGYUAN_REDIS_URL": REDIS_URL}
     asyncio.run(_drop_pg_database(PG_URL, database_url))
+
+
+class Clock:
+    """The test's wall clock (time-machine): `advance` moves time.time() and datetime.now()
+    forward at once, for the test and the app alike (session ages, offer deadlines, retry due
+    times, and the in-memory Redis's key expiry); monotonic time, and so asyncio, runs on."""
+
+    def __init__(self, machine: Any, redis_server: bool) -> None:
+        self._machine = machine
+        self._redis_server = redis_server
+
+    def advance(self, seconds: float) -> None:
+        self._machine.shift(seconds)
+
+    def age_redis_keys(self, seconds: float) -> None:
+        """Let `seconds` pass for Redis key expiry (TTL) too. A Redis server expires keys by
+        its own clock, which no test can move: on the services stack this waits for real."""
+        if self._redis_server:
+            time.sleep(seconds)
+        else:
+            self.advance(seconds)
+
+
+@pytest.fixture
+def clock(time_machine: Any, stack: dict[str, str]) -> Clock:
+    time_machine.move_to(datetime.now(UTC), tick=True)
+    return Clock(time_machine, not stack["QINGYUAN_REDIS_URL"].startswith("memory://"))
 
 
 @pytest.fixture
