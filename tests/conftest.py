@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from starlette.testclient import TestClient
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from qingyuan.platform import accounts
 from qingyuan.platform.database import migrate
@@ -209,6 +210,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.fixture(params=["embedded", pytest.param("services", marks=pytest.mark.integration)])
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment variables selecting the database and Redis of one test (both empty)."""
+    # Tortoise caches each model's INSERT statement per connection *name*, not per dialect:
+    # a SQLite test and a PostgreSQL one in the same process must not share it.
+    EXECUTOR_CACHE.clear()
     env = {"QINGYUAN_DATA_DIR": str(tmp_path / "var"), **TEST_ENV}
     if request.param == "embedded":
         yield {**env, "QINGYUAN_REDIS_URL": f"memory://{uuid.uuid4().hex}"}
