@@ -78,12 +78,8 @@ async def _decided_history(days: int, pairs_per_day: int) -> None:
     for offset in range(days):
         day = START + timedelta(days=offset)
         for a, b in rng.sample([(a, b) for a in ids for b in ids if a < b], pairs_per_day):
-            shared = bool(set(interests[a]) & set(interests[b]))
-
-            def decision() -> Decision:
-                liked = rng.random() < (0.85 if shared else 0.15)  # noqa: B023
-                return Decision.LIKE if liked else Decision.PASS
-
+            like_rate = 0.85 if set(interests[a]) & set(interests[b]) else 0.15
+            a_likes, b_likes = (rng.random() < like_rate for _ in range(2))
             at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
             proposals.append(
                 Proposal(
@@ -92,8 +88,8 @@ async def _decided_history(days: int, pairs_per_day: int) -> None:
                     b_id=b,
                     score=0.5,
                     expires_at=at + timedelta(days=1),
-                    a_decision=decision(),
-                    b_decision=decision(),
+                    a_decision=Decision.LIKE if a_likes else Decision.PASS,
+                    b_decision=Decision.LIKE if b_likes else Decision.PASS,
                     a_decided_at=at,
                     b_decided_at=at,
                 )
