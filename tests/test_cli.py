@@ -8,9 +8,10 @@ import json
 import pytest
 
 from qingyuan import cli, demo
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.database import connected
 from qingyuan.platform.models import AuditEntry, Role, User
 from qingyuan.verification.models import Member
+from tests.conftest import install_migrated
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_createuser_reports_bad_input_without_a_traceback(env, capsys):
 
 
 def test_demo_seed_is_idempotent_and_writes_every_login(settings):
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     first = asyncio.run(demo.seed(settings, members=5))
     second = asyncio.run(demo.seed(settings, members=5))
     assert first == second

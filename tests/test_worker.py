@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from qingyuan.platform.database import migrate
 from qingyuan.platform.housekeeping import LAST_RUN_KEY
 from qingyuan.platform.jobs import kick
 from qingyuan.platform.kernel import build_kernel
+from tests.conftest import install_migrated
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 def test_a_separate_worker_process_runs_queued_jobs(stack, settings):
     if settings.uses_memory_redis:
         pytest.skip("a separate worker needs a Redis server")
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     env = {**os.environ, **stack}
     worker = subprocess.Popen([sys.executable, "-m", "qingyuan", "worker"], env=env)
     try:

@@ -47,6 +47,7 @@ from qingyuan.platform.accounts import set_active
 from qingyuan.platform.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
+from qingyuan.platform.sessions import SessionStore
 from qingyuan.platform.settings import RateLimit, Settings
 
 DEFAULT_SCAM_PATTERNS: dict[str, list[str]] = {
@@ -338,9 +339,12 @@ DECISIONS = {
 }
 
 
-async def decide_report(admin: User, report_id: int, decision: Any, note: Any) -> Report:
+async def decide_report(
+    admin: User, report_id: int, decision: Any, note: Any, *, sessions: SessionStore
+) -> Report:
     """An admin's decision, audit-logged: dismiss, warn (the reduced message rate stays) or
-    suspend (the account is disabled: it can no longer log in or be matched)."""
+    suspend (the account is disabled and logged out everywhere: it can no longer log in or
+    be matched)."""
     if decision not in DECISIONS:
         raise ValidationFailed(fields={"decision": _("Choose dismiss, warn or suspend.")})
     note = note.strip() if isinstance(note, str) else ""
@@ -363,5 +367,5 @@ async def decide_report(admin: User, report_id: int, decision: Any, note: Any) -
             reported_user_id=item.reported_id,
         )
     if decision == "suspend":
-        await set_active(await User.get(id=item.reported_id), False)
+        await set_active(await User.get(id=item.reported_id), False, sessions=sessions)
     return item

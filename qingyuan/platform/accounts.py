@@ -16,6 +16,7 @@ from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
+from qingyuan.platform.sessions import SessionStore
 
 PHONE_PURPOSE = "phone"
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -103,6 +104,10 @@ async def authenticate(cipher: PIICipher, phone: str, password: str) -> User | N
     return user
 
 
-async def set_active(user: User, active: bool) -> None:
+async def set_active(user: User, active: bool, *, sessions: SessionStore) -> None:
+    """Enable or disable an account. Disabling also ends every session of it on the server,
+    so no copy of an old cookie works again if the account is enabled later."""
     user.is_active = active
     await user.save(update_fields=["is_active"])
+    if not active:
+        await sessions.delete_all_for_user(user.id)

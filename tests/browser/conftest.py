@@ -22,11 +22,11 @@ import uvicorn
 
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.database import connected
 from qingyuan.platform.models import Role
 from qingyuan.platform.settings import Settings, load_settings
 from qingyuan.web.app import create_app
-from tests.conftest import free_port
+from tests.conftest import TEST_ENV, free_port, install_migrated
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
@@ -79,7 +79,7 @@ def browser_settings(data_dir: Path) -> Settings:
     return load_settings(
         {
             "QINGYUAN_DATA_DIR": str(data_dir),
-            "QINGYUAN_ENV": "test",
+            **TEST_ENV,
             "QINGYUAN_REDIS_URL": f"memory://browser-{uuid.uuid4().hex}",
             "QINGYUAN_RATE_REGISTRATION_IP": "1000/3600",  # every test registers from 127.0.0.1
         },
@@ -111,7 +111,7 @@ def serve(settings: Settings) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     settings = browser_settings(tmp_path_factory.mktemp("browser") / "var")
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     asyncio.run(_seed(settings))
     with serve(settings) as url:
         yield LiveServer(url, settings)

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qingyuan.platform import accounts
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.database import connected
 from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.models import Role
 from qingyuan.verification.idnumber import parse_id_number
@@ -30,6 +30,7 @@ from tests.browser.conftest import (
     screenshot,
     serve,
 )
+from tests.conftest import install_migrated
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +63,7 @@ async def _seed(settings) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     settings = browser_settings(tmp_path_factory.mktemp("activities") / "var")
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     asyncio.run(_seed(settings))
     with serve(settings) as url:
         yield Site(url)

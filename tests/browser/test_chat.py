@@ -17,8 +17,9 @@ from qingyuan.matching.decisions import open_connection
 from qingyuan.matching.models import ConnectionSource, Profile
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.database import connected
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
+from tests.conftest import install_migrated
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,7 @@ async def _connect(settings, phones: list[str]) -> tuple[int, list[str], list[st
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
     settings = browser_settings(tmp_path_factory.mktemp("chat") / "var")
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     logins = asyncio.run(demo.seed(settings, members=4))
     members = [login for login in logins if login.role == "member"]
     connection_id, phones, nicknames = asyncio.run(_connect(settings, [m.phone for m in members]))

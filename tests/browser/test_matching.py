@@ -22,10 +22,11 @@ from qingyuan import demo
 from qingyuan.matching.models import Profile, Proposal
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.database import connected
 from qingyuan.platform.models import User
 from qingyuan.platform.settings import Settings
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
+from tests.conftest import install_migrated
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +76,7 @@ async def _today_pairs(settings: Settings) -> list[tuple[Proposal, Member, Membe
 @pytest.fixture(scope="module")
 def match_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MatchDay]:
     settings = browser_settings(tmp_path_factory.mktemp("matching") / "var")
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     logins = asyncio.run(demo.seed(settings, members=DEMO_MEMBERS))
     pairs = asyncio.run(_today_pairs(settings))
     assert len(pairs) >= 2, f"the demo population has {len(pairs)} proposals today"

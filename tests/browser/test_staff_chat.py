@@ -16,8 +16,9 @@ from qingyuan.matching.decisions import open_connection
 from qingyuan.matching.models import ConnectionSource, Message, Profile, Report, ReportReason
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.database import connected
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
+from tests.conftest import install_migrated
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +55,7 @@ async def _reported_chat(settings, phones: list[str], text: str) -> None:
 @pytest.fixture(scope="module")
 def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
     settings = browser_settings(tmp_path_factory.mktemp("staff") / "var")
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     logins = asyncio.run(demo.seed(settings, members=4))
     text = "带你投资虚拟币，稳赚不赔"
     members = [login.phone for login in logins if login.role == "member"]

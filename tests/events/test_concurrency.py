@@ -3,8 +3,9 @@
 The app runs as real uvicorn processes: two workers (separate processes) on PostgreSQL, one
 worker on SQLite, both with a real Redis (`-m integration`). The members are verified through
 the mock departments; their sessions are opened in the shared Redis as a login does (200
-argon2 logins would take minutes on a loaded 2-core machine and test nothing here). Then all
-of them press "sign up" at the same instant, 20 of them twice.
+argon2 logins would take minutes on a loaded 2-core machine and test nothing here). Their
+passwords, like every test user's, are hashed at the cheapest argon2 profile (TEST_ENV, also
+passed to the servers). Then all of them press "sign up" at the same instant, 20 of them twice.
 """
 
 from __future__ import annotations
@@ -19,16 +20,15 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from qingyuan.events.models import Registration, RegistrationStatus
 from qingyuan.platform.models import Role
-from qingyuan.verification import registration
 from tests.conftest import PASSWORD as STAFF_PASSWORD
 from tests.conftest import (
     PG_URL,
     REDIS_URL,
+    TEST_ENV,
     _create_pg_database,
     _drop_pg_database,
     _flush_redis,
@@ -38,7 +38,7 @@ from tests.conftest import (
     run,
     wait_for_port,
 )
-from tests.events.support import PASSWORD, MemberSession, activity_body, verified_members
+from tests.events.support import MemberSession, activity_body, verified_members
 
 MEMBERS = 200
 DOUBLE_CLICKERS = 20
@@ -115,7 +115,7 @@ def stack(request: pytest.FixtureRequest, tmp_path) -> Iterator[dict[str, str]]:
     """Both databases with a real Redis, which the uvicorn processes and the test share."""
     env = {
         "QINGYUAN_DATA_DIR": str(tmp_path / "var"),
-        "QINGYUAN_ENV": "test",
+        **TEST_ENV,
         "QINGYUAN_REDIS_URL": REDIS_URL,
     }
     try:
@@ -136,22 +136,7 @@ def stack(request: pytest.FixtureRequest, tmp_path) -> Iterator[dict[str, str]]:
     EXECUTOR_CACHE.clear()
 
 
-@pytest.fixture
-def one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the members' shared password once instead of 200 times (≈0.1–0.5 s each): the
-    stored hash is a real argon2id hash, only the seeding is faster."""
-    stored = PasswordHasher().hash(PASSWORD)
-
-    async def precomputed(password: str) -> str:
-        assert password == PASSWORD
-        return stored
-
-    monkeypatch.setattr(registration, "hash_password", precomputed)
-
-
-def test_200_simultaneous_sign_ups_fill_exactly_the_quotas(
-    stack, make_settings, make_client, one_password_hash
-):
+def test_200_simultaneous_sign_ups_fill_exactly_the_quotas(stack, make_settings, make_client):
     settings = make_settings(**RATE_LIMITS)
     client = make_client(settings)
     kernel = client.app.state.kernel

@@ -8,7 +8,8 @@ from datetime import timedelta
 from qingyuan import demo
 from qingyuan.events.models import Activity, ConsultationSlot, Quota, Registration, Shift
 from qingyuan.events.volunteers import staffing
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.database import connected
+from tests.conftest import install_migrated
 
 
 async def _month(settings) -> dict:
@@ -28,7 +29,7 @@ async def _month(settings) -> dict:
 
 
 def test_demo_seeds_a_month_of_activities_once(settings):
-    asyncio.run(migrate(settings))
+    install_migrated(settings)
     asyncio.run(demo.seed(settings, members=6))
     first = asyncio.run(_month(settings))
     assert first["activities"] >= 15 and first["span"] >= timedelta(days=25)

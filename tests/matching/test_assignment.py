@@ -2,7 +2,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qingyuan.matching import BehaviourPrior, ColdStartModel
@@ -49,7 +49,7 @@ def loads(a: np.ndarray, b: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarra
 
 
 def brute_force_optimum(a: np.ndarray, b: np.ndarray, w: np.ndarray, capacity: int) -> float:
-    n = int(max(a.max(initial=0), b.max(initial=0))) + 1  # a graph may have no edge
+    n = int(max(a.max(initial=0), b.max(initial=0))) + 1  # a random graph may have no edge
     best = 0.0
     for size in range(len(a) + 1):
         for subset in combinations(range(len(a)), size):
@@ -95,6 +95,7 @@ def test_greedy_is_the_sorted_greedy(seed: int, n: int, capacity: int) -> None:
 
 @settings(max_examples=12, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.sampled_from([1, 2]))
+@example(seed=31, n=2, capacity=1)  # a graph without edges
 def test_exact_is_the_brute_force_optimum(seed: int, n: int, capacity: int) -> None:
     a, b, w = random_graph(seed, n, 3)
     chosen = exact_matching(a, b, w, capacity)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from hypothesis import given
 from hypothesis import strategies as st
 
 from qingyuan.platform import accounts
 from qingyuan.platform.errors import Conflict, ValidationFailed
 from qingyuan.platform.models import Role, User
-from tests.conftest import PASSWORD, login, run
+from tests.conftest import PASSWORD, add_user, login, run
 
 
 @pytest.mark.parametrize(
@@ -52,13 +52,18 @@ def test_password_hash_is_argon2id(client, make_user):
     assert make_user().password_hash.startswith("$argon2id$")
 
 
-def test_outdated_hash_parameters_are_upgraded_at_login(client, make_user):
-    user = make_user()
-    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+def test_outdated_hash_parameters_are_upgraded_at_login(make_settings, make_client):
+    """With the production profile (the test stacks use the cheapest one), a login rehashes
+    a hash made with weaker parameters, such as the demo's cheap seeding."""
+    client = make_client(make_settings(QINGYUAN_PASSWORD_PROFILE="production"))
+    user = add_user(client, "13812345670")
+    weak = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
     run(client, User.filter(id=user.id).update, password_hash=weak)
     login(client, user)
     upgraded = run(client, User.get, id=user.id).password_hash
-    assert upgraded != weak and "m=8," not in upgraded
+    production = profiles.RFC_9106_LOW_MEMORY
+    assert upgraded != weak
+    assert f"m={production.memory_cost},t={production.time_cost}," in upgraded
 
 
 def test_staff_roles_exist(client, make_user):

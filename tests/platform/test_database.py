@@ -10,12 +10,20 @@ from starlette.testclient import TestClient
 from qingyuan import cli
 from qingyuan.platform.database import DatabaseNotMigrated, migrate, pending_migrations
 from qingyuan.web.app import create_app
+from tests.conftest import install_migrated
 
 
 def test_fresh_database_has_pending_migrations_then_none(settings):
     assert "platform.0001_initial" in asyncio.run(pending_migrations(settings))
     asyncio.run(migrate(settings))
     asyncio.run(migrate(settings))  # a second run is harmless
+    assert asyncio.run(pending_migrations(settings)) == []
+
+
+def test_the_tests_migrated_template_has_no_pending_migrations(settings):
+    """The other tests copy a migrated template (tests/conftest.py) instead of migrating:
+    what they get must be what `migrate` gives."""
+    install_migrated(settings)
     assert asyncio.run(pending_migrations(settings)) == []
 
 

@@ -7,14 +7,15 @@ import time
 from taskiq.schedule_sources import LabelScheduleSource
 
 from qingyuan.platform.housekeeping import LAST_RUN_KEY
-from qingyuan.platform.jobs import job, kick
+from qingyuan.platform.jobs import RETRY_MAX_DELAY, job, kick
 from qingyuan.platform.models import AuditEntry
 from tests.conftest import run
 
 ATTEMPTS: dict[str, int] = {}
+RETRY_DELAY = 60.0  # the tests move the clock past it (`clock`), nobody waits a minute
 
 
-@job("tests.flaky", retries=4, retry_delay=0.1)
+@job("tests.flaky", retries=4, retry_delay=RETRY_DELAY)
 async def flaky(key: str) -> None:
     """Fails twice, then succeeds: a department that recovers."""
     ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
@@ -22,7 +23,7 @@ async def flaky(key: str) -> None:
         raise ConnectionError("not yet")
 
 
-@job("tests.broken", retries=2, retry_delay=0.1)
+@job("tests.broken", retries=2, retry_delay=RETRY_DELAY)
 async def broken(key: str) -> None:
     ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
     raise ValueError("always")
@@ -54,19 +55,35 @@ def test_kicked_job_runs_in_the_embedded_worker(make_client):
     assert wait_for(lambda: run(client, kernel.redis.get, LAST_RUN_KEY) is not None)
 
 
-def test_failing_job_is_retried_until_it_succeeds(make_client, request):
+def retry_after_its_delay(client, clock, key: str, attempts: int) -> None:
+    """Once attempt `attempts` has failed and its retry waits, move the clock past the
+    longest backoff: the worker's next pump sends the retry."""
+    kernel = client.app.state.kernel
+    assert wait_for(
+        lambda: ATTEMPTS.get(key) == attempts and run(client, kernel.retries.pending) == 1
+    )
+    assert ATTEMPTS[key] == attempts  # the retry waits for its delay
+    clock.advance(RETRY_MAX_DELAY * 2)
+
+
+def test_failing_job_is_retried_until_it_succeeds(make_client, request, clock):
     client = make_client(run_worker=True)
+    kernel = client.app.state.kernel
     key = request.node.nodeid
-    run(client, kick, client.app.state.kernel.broker, "tests.flaky", key)
+    run(client, kick, kernel.broker, "tests.flaky", key)
+    for attempts in (1, 2):
+        retry_after_its_delay(client, clock, key, attempts)
     assert wait_for(lambda: ATTEMPTS.get(key) == 3)
-    time.sleep(0.5)
+    clock.advance(RETRY_MAX_DELAY * 2)
+    assert run(client, kernel.retries.pump, kernel.broker) == 0  # nothing left to retry
     assert ATTEMPTS[key] == 3  # no further runs once it succeeded
 
 
-def test_job_that_keeps_failing_is_visible_to_admins(make_client, request):
+def test_job_that_keeps_failing_is_visible_to_admins(make_client, request, clock):
     client = make_client(run_worker=True)
     key = request.node.nodeid
     run(client, kick, client.app.state.kernel.broker, "tests.broken", key)
+    retry_after_its_delay(client, clock, key, 1)
     assert wait_for(lambda: run(client, AuditEntry.filter(action="job.failed").count) == 1)
     entry = run(client, AuditEntry.get, action="job.failed")
     assert entry.data == {"task": "tests.broken", "error": "ValueError"}

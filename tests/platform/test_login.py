@@ -82,7 +82,7 @@ def test_successful_login_resets_the_account_counter(make_settings, make_client)
 
 def test_disabled_accounts_cannot_log_in(client, make_user):
     user = make_user()
-    run(client, accounts.set_active, user, False)
+    run(client, accounts.set_active, user, False, sessions=client.app.state.kernel.sessions)
     response = client.post(
         "/api/v1/session", json={"phone": _phone(client, user), "password": PASSWORD}
     )

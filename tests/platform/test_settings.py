@@ -101,10 +101,31 @@ def test_check_deploy_exits_non_zero_and_lists_problems(tmp_path, monkeypatch, c
 
 
 def test_check_deploy_exits_zero_when_sound(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("QINGYUAN_PASSWORD_PROFILE", raising=False)  # a developer's export
     for name, value in {**SOUND, "QINGYUAN_DATA_DIR": str(tmp_path)}.items():
         monkeypatch.setenv(name, value)
     assert cli.main(["check", "--deploy"]) == 0
     assert "No problems found" in capsys.readouterr().out
+
+
+def test_check_deploy_refuses_the_cheapest_password_profile(tmp_path, monkeypatch, capsys):
+    """The test suite's cheap hashes must never reach production."""
+    environ = {**SOUND, "QINGYUAN_DATA_DIR": str(tmp_path), "QINGYUAN_PASSWORD_PROFILE": "cheapest"}
+    assert deploy_problems(load_settings(environ, env_file=None)) == [
+        "QINGYUAN_PASSWORD_PROFILE is below the production argon2id cost: unset it."
+    ]
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["check", "--deploy"]) == 1
+    assert "QINGYUAN_PASSWORD_PROFILE" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["fast", "Production", ""])
+def test_unknown_password_profiles_are_refused(tmp_path, name):
+    with pytest.raises(ValueError, match="QINGYUAN_PASSWORD_PROFILE"):
+        load_settings(
+            {"QINGYUAN_DATA_DIR": str(tmp_path), "QINGYUAN_PASSWORD_PROFILE": name}, env_file=None
+        )
 
 
 @pytest.mark.parametrize("text", ["abc", "0/60", "5/0", "k1:short"])

@@ -50,12 +50,15 @@ async def _admin(request: Request) -> User:
 
 
 async def _decide(request: Request, decision: Any, note: Any) -> Report:
+    kernel = kernel_of(request)
     item = await safety.decide_report(
-        await _admin(request), request.path_params["report_id"], decision, note
+        await _admin(request),
+        request.path_params["report_id"],
+        decision,
+        note,
+        sessions=kernel.sessions,  # a suspended account is logged out everywhere
     )
-    if item.status.value == "suspended":  # a suspended account is logged out everywhere
-        kernel = kernel_of(request)
-        await kernel.sessions.delete_all_for_user(item.reported_id)
+    if item.status.value == "suspended":
         await chat.publish(kernel.redis, {"type": "revoked"}, item.reported_id)  # open sockets
     return item
 
