@@ -28,7 +28,7 @@ from qingyuan.matching.models import (
     Profile,
     Proposal,
 )
-from qingyuan.matching.population import DEGREE_LEVEL
+from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.matching.safety import is_blocked
 from qingyuan.platform import audit
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed

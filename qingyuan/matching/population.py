@@ -19,21 +19,12 @@ from qingyuan.matching.candidates import ForbiddenPairs, HardFilters
 from qingyuan.matching.features import Behaviour, Members, Preferences
 from qingyuan.matching.models import Answer, Block, Connection, Decision, Profile, Proposal
 from qingyuan.matching.questionnaire import Questionnaire
-from qingyuan.matching.questions import INTEREST_TAGS, QUESTION_KEYS
+from qingyuan.matching.questions import DEGREE_LEVEL, INTEREST_TAGS, QUESTION_KEYS
 from qingyuan.platform.models import User
 from qingyuan.verification.facts import verified_facts
 
 GENDER_CODE = {"female": 0, "male": 1}
 SEEK_BITS = {"female": 1, "male": 2}
-DEGREE_LEVEL = {
-    None: 0,
-    "none": 1,
-    "high_school": 1,
-    "associate": 2,
-    "bachelor": 3,
-    "master": 4,
-    "doctorate": 5,
-}
 PROPOSAL_MEMORY_DAYS = 90
 _TAGS = tuple(INTEREST_TAGS)
 

@@ -94,3 +94,14 @@ INTEREST_TAGS: dict[str, object] = {
     "fitness": _("Fitness"),
     "theatre": _("Theatre"),
 }
+
+# Verified degrees in order, as a profile's `min_degree` (0–5) counts them.
+DEGREE_LEVEL = {
+    None: 0,
+    "none": 1,
+    "high_school": 1,
+    "associate": 2,
+    "bachelor": 3,
+    "master": 4,
+    "doctorate": 5,
+}

@@ -27,7 +27,8 @@ from qingyuan.matching.models import (
     Profile,
     Proposal,
 )
-from qingyuan.matching.population import DEGREE_LEVEL, PROPOSAL_MEMORY_DAYS
+from qingyuan.matching.population import PROPOSAL_MEMORY_DAYS
+from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.platform.models import Notification
 from qingyuan.verification.facts import verified_facts
 from tests.conftest import run
