@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from tortoise.expressions import Q
 from tortoise.timezone import now
 
 from qingyuan.matching.candidates import ForbiddenPairs, HardFilters
@@ -61,7 +62,9 @@ async def load_population(day: date, skip_provinces: Sequence[int] = ()) -> Popu
     # No `user_id IN (…)` with every member: PostgreSQL takes at most 32,767 parameters.
     query = Profile.filter(opted_in=True)
     for province in skip_provinces:  # city codes are 4 digits: province * 100 + city
-        query = query.exclude(city__gte=province * 100, city__lt=(province + 1) * 100)
+        # One Q: Tortoise negates each keyword of `exclude(a=…, b=…)` on its own, which
+        # excluded every city (NOT >= lo AND NOT < hi) and left a rerun nothing to match.
+        query = query.exclude(Q(city__gte=province * 100, city__lt=(province + 1) * 100))
     profiles = await query.order_by("user_id")
     facts = await verified_facts() if profiles else {}
     profiles = [p for p in profiles if p.user_id in facts]

@@ -91,3 +91,28 @@ def test_members_who_opt_out_or_withdraw_consent_are_not_proposed(client, member
     run_match(client)
     proposed = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)}
     assert members[0].id not in proposed and members[1].id not in proposed
+
+
+def move_to_guangdong(client, members) -> set[int]:
+    """Every other member moves to 广州 (province 44), so the day has two partitions."""
+    from qingyuan.matching.models import Profile
+
+    moved = {user.id for user in members[::2]}
+    run(client, Profile.filter(user_id__in=moved).update, city=4401)
+    return moved
+
+
+def test_a_run_killed_after_some_provinces_were_stored_is_finished_by_a_rerun(client, members):
+    moved = move_to_guangdong(client, members)
+    first = run_match(client)
+    guangdong = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)} & moved
+    assert guangdong  # province 44 proposed pairs of its own
+    # the run that died after storing Zhejiang (33): Guangdong's partition was never written
+    run(client, Proposal.filter(a_id__in=moved).delete)
+    run(client, MatchRun.filter(day=DAY, partition="44").delete)
+
+    rerun = run_match(client)
+
+    assert rerun["proposed_pairs"] > 0
+    assert {uid for p in proposals(client) for uid in (p.a_id, p.b_id)} & moved == guangdong
+    assert rerun["eligible"] == first["eligible"]
