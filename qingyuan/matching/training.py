@@ -13,6 +13,7 @@ members decided yesterday; the CLI does the same on demand.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -37,12 +38,13 @@ from qingyuan.matching.scoring import (
 )
 from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
+from qingyuan.platform.locks import LeaseHeld, lease
 from qingyuan.platform.settings import Settings
 
 LIVE_POINTER = "live.json"
 MIN_DECISIONS = 200
 VALIDATION_SHARE = 0.2
-RETRAIN_LOCK_SECONDS = 20 * 3600
+TRAINED_MARK_SECONDS = 36 * 3600
 
 
 def model_dir(settings: Settings) -> Path:
@@ -125,7 +127,8 @@ async def train_model(
     features = pair_features(
         population.members, decisions.chooser, decisions.chosen, prior, held_out=decisions.liked
     )
-    candidate = train(features, decisions.liked, decisions.day, prior)
+    # in a thread: fitting would stall the loop, and with it the retrain lease's renewal
+    candidate = await asyncio.to_thread(train, features, decisions.liked, decisions.day, prior)
     late = _validation(decisions.day)
     live = live_scorer(model_dir, prior)
     live_metrics = evaluate(live, features[late], decisions.liked[late])
@@ -165,16 +168,19 @@ async def evaluate_live(model_dir: Path, today: date) -> dict[str, Any]:
 
 @job("matching.retrain", cron="30 3 * * *", retries=2, retry_delay=600)
 async def retrain_job(context: Context = TaskiqDepends()) -> dict[str, Any]:
-    """Nightly retraining, once a day however many workers tick: a Redis key marks the day
-    taken, and is released on failure so the retry can train."""
+    """Nightly retraining, once a day however many workers tick: a lease keeps a second
+    worker off while one trains, and a mark written on success makes later ticks skip the
+    day. A killed trainer's lease expires within seconds, so the retry can still train."""
     kernel: Kernel = context.state.kernel
     today = kernel.settings.local_today()
-    key = f"model-train:{today.isoformat()}"
-    if not await kernel.redis.set(key, "1", nx=True, ex=RETRAIN_LOCK_SECONDS):
+    done = f"model-trained:{today.isoformat()}"
+    if await kernel.redis.exists(done):
         return {"trained": False, "reason": "already trained today"}
     try:
-        minimum = int(kernel.settings.extra.get("QINGYUAN_MODEL_MIN_DECISIONS", MIN_DECISIONS))
-        return await train_model(model_dir(kernel.settings), today, minimum)
-    except BaseException:
-        await kernel.redis.delete(key)
-        raise
+        async with lease(kernel.redis, f"model-train:{today.isoformat()}"):
+            minimum = int(kernel.settings.extra.get("QINGYUAN_MODEL_MIN_DECISIONS", MIN_DECISIONS))
+            result = await train_model(model_dir(kernel.settings), today, minimum)
+            await kernel.redis.set(done, "1", ex=TRAINED_MARK_SECONDS)
+            return result
+    except LeaseHeld:
+        return {"trained": False, "reason": "another worker is training"}

@@ -116,3 +116,41 @@ def test_a_run_killed_after_some_provinces_were_stored_is_finished_by_a_rerun(cl
     assert rerun["proposed_pairs"] > 0
     assert {uid for p in proposals(client) for uid in (p.a_id, p.b_id)} & moved == guangdong
     assert rerun["eligible"] == first["eligible"]
+
+
+def leave_lock_of_a_killed_run(client, day=DAY, partition="33") -> None:
+    """What a run killed with SIGKILL leaves: its lock, never released, living its TTL."""
+    kernel = client.app.state.kernel
+    run(client, kernel.redis.set, f"match-run:{day.isoformat()}:{partition}", "killed", px=1500)
+
+
+def test_a_lock_left_by_a_killed_run_expires_and_the_rerun_finishes_the_day(
+    make_settings, make_client
+):
+    client = make_client(make_settings(QINGYUAN_MATCH_LOCK_SECONDS="1.5"))
+    build_population(client, 24)
+    leave_lock_of_a_killed_run(client)
+
+    figures = run_match(client)
+
+    assert figures["proposed_pairs"] >= 6
+    assert run(client, MatchRun.filter(day=DAY, finished_at__isnull=True).count) == 0
+
+
+def test_a_daily_job_that_meets_another_holders_lock_waits_instead_of_failing(
+    make_settings, make_client
+):
+    from qingyuan.platform.jobs import kick
+    from qingyuan.platform.models import AuditEntry
+    from tests.platform.test_jobs import wait_for
+
+    settings = make_settings(QINGYUAN_MATCH_LOCK_SECONDS="1.5")
+    client = make_client(settings, run_worker=True)
+    build_population(client, 24)
+    today = settings.local_today()
+    leave_lock_of_a_killed_run(client, today)
+
+    run(client, kick, client.app.state.kernel.broker, "matching.daily_run")
+
+    assert wait_for(lambda: run(client, Proposal.filter(day=today).count) > 0, timeout=30)
+    assert run(client, AuditEntry.filter(action="job.failed").count) == 0
