@@ -1,8 +1,9 @@
 """`qingyuan model train` and `evaluate`: learn p(a likes b) from the members' own decisions.
 
-Every like or pass on a proposal is one labelled pair (chooser, chosen). Features are built
-on today's population with the pair's own decision left out of the behaviour counts (the
-leave-one-out of the Speed Dating protocol), the latest 20 % of decision days are held out,
+Every like or pass on a proposal is one labelled pair (chooser, chosen), as far as the
+population's behaviour counts hold it (`Population.decisions`). Features are built on today's
+population with the pair's own decision left out of those counts (the leave-one-out of the
+Speed Dating protocol), the latest 20 % of decision days are held out,
 and the candidate replaces the live model only when it is not worse on those same held-out
 pairs (`scoring.is_not_worse`). The live model is a pointer file, so promotion is one atomic
 rename and the previous version stays on disk for rollback.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,7 @@ from taskiq import Context, TaskiqDepends
 
 from qingyuan.matching.features import BehaviourPrior, pair_features
 from qingyuan.matching.model_store import load_model, save_model
-from qingyuan.matching.models import Decision, Proposal
-from qingyuan.matching.population import Population, load_population
+from qingyuan.matching.population import load_population
 from qingyuan.matching.scoring import (
     ColdStartModel,
     PairScorer,
@@ -52,17 +52,6 @@ def model_dir(settings: Settings) -> Path:
     return settings.data_dir / "models"
 
 
-@dataclass(frozen=True)
-class Decisions:
-    chooser: np.ndarray
-    chosen: np.ndarray
-    liked: np.ndarray
-    day: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.liked)
-
-
 def live_model(model_dir: Path) -> ScoringModel | None:
     pointer = model_dir / LIVE_POINTER
     if not pointer.is_file():
@@ -82,25 +71,6 @@ def promote(model_dir: Path, model_path: Path) -> None:
     os.replace(staged, pointer)
 
 
-async def decisions_of(population: Population) -> Decisions:
-    """Each decided side of every proposal between two members of today's population."""
-    rows = await Proposal.filter(a_decision__not_isnull=True).values_list(
-        "a_id", "b_id", "a_decision", "day"
-    )
-    rows += await Proposal.filter(b_decision__not_isnull=True).values_list(
-        "b_id", "a_id", "b_decision", "day"
-    )
-    if not rows:
-        return Decisions(*(np.zeros(0, dtype=np.intp) for _ in range(2)), np.zeros(0), np.zeros(0))
-    chooser_ids, chosen_ids, decision, day = zip(*rows, strict=True)
-    chooser = population.index_of(np.array(chooser_ids, dtype=np.int64))
-    chosen = population.index_of(np.array(chosen_ids, dtype=np.int64))
-    known = (chooser >= 0) & (chosen >= 0)
-    liked = np.array([d == Decision.LIKE for d in decision], dtype=np.float64)
-    days = np.array([d.toordinal() for d in day], dtype=np.float64)
-    return Decisions(chooser[known], chosen[known], liked[known], days[known])
-
-
 def _validation(days: np.ndarray) -> np.ndarray:
     """The pairs `scoring.train` holds out: the latest VALIDATION_SHARE by day."""
     return days >= np.quantile(days, 1 - VALIDATION_SHARE)
@@ -111,7 +81,7 @@ async def train_model(
 ) -> dict[str, Any]:
     """Train on stored decisions, compare with the live model, promote if not worse."""
     population = await load_population(today)
-    decisions = await decisions_of(population)
+    decisions = population.decisions
     result: dict[str, Any] = {"decisions": len(decisions), "promoted": False}
     if (
         len(decisions) < min_decisions
@@ -150,7 +120,7 @@ async def train_model(
 async def evaluate_live(model_dir: Path, today: date) -> dict[str, Any]:
     """The live scorer's metrics on the latest held-out decisions."""
     population = await load_population(today)
-    decisions = await decisions_of(population)
+    decisions = population.decisions
     if len(decisions) == 0 or len(np.unique(decisions.liked)) < 2:
         return {"decisions": len(decisions), "metrics": None}
     prior = BehaviourPrior.fit(population.members.behaviour)
