@@ -154,3 +154,13 @@ def test_a_daily_job_that_meets_another_holders_lock_waits_instead_of_failing(
 
     assert wait_for(lambda: run(client, Proposal.filter(day=today).count) > 0, timeout=30)
     assert run(client, AuditEntry.filter(action="job.failed").count) == 0
+
+
+def test_a_suspended_member_is_not_proposed(client, members):
+    from qingyuan.platform.accounts import set_active
+
+    run(client, set_active, members[0], False)
+    run_match(client)
+    proposed = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)}
+    assert members[0].id not in proposed
+    assert members[0].id not in run(client, verified_facts)
