@@ -223,12 +223,13 @@ class JobStream(RedisStreamBroker):
                         block=self.block,
                         count=self.count,
                     )
-                except ResponseError:
+                except ResponseError as error:
                     if await self._group_exists(redis):
                         raise
                     logger.warning(
-                        "job queue group is gone (Redis restarted without its data?); "
-                        "recreating it, queued jobs since the restart will run"
+                        "job queue group is gone (Redis restarted without its data?): %s; "
+                        "recreating it, queued jobs since the restart will run",
+                        error,
                     )
                     await self._declare_consumer_group()
                     continue
