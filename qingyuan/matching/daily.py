@@ -91,7 +91,7 @@ async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
             except LeaseHeld:
                 busy += 1
                 continue
-            proposed += result.get("proposed_pairs", 0)
+            proposed += int(result.get("proposed_pairs", 0))
         if not busy:
             break
         logger.info("match run %s: waiting for %d partitions held elsewhere", day, busy)

@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -179,6 +179,9 @@ class Retries(TaskiqMiddleware):
         )
 
 
+_Entry = tuple[bytes, dict[bytes, bytes]]  # a stream entry as the undecoded client reads it
+
+
 class JobStream(RedisStreamBroker):
     """taskiq-redis's stream broker, made to survive Redis restarts, dead workers and time.
 
@@ -233,7 +236,8 @@ class JobStream(RedisStreamBroker):
                     )
                     await self._declare_consumer_group()
                     continue
-                for _stream, entries in fetched or []:
+                batches = cast(list[tuple[bytes, list[_Entry]]], fetched or [])
+                for _stream, entries in batches:
                     for entry_id, entry in entries:
                         yield self._message(entry_id, entry)
                 if time.monotonic() >= next_upkeep:
@@ -245,7 +249,8 @@ class JobStream(RedisStreamBroker):
 
     def _message(self, entry_id: bytes, entry: dict[bytes, bytes]) -> AckableMessage:
         return AckableMessage(
-            data=entry[b"data"], ack=self._ack_generator(id=entry_id, queue_name=self.queue_name)
+            data=entry[b"data"],
+            ack=self._ack_generator(id=entry_id.decode(), queue_name=self.queue_name),
         )
 
     async def _group_exists(self, redis: Redis) -> bool:
@@ -255,7 +260,7 @@ class JobStream(RedisStreamBroker):
             return False
         return any(g["name"] == self.consumer_group_name.encode() for g in groups)
 
-    async def _claim_abandoned(self, redis: Redis) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    async def _claim_abandoned(self, redis: Redis) -> list[_Entry]:
         claimed = await redis.xautoclaim(
             self.queue_name,
             self.consumer_group_name,
