@@ -78,24 +78,25 @@ async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
     """
     started = time.perf_counter()
     settings = match_settings(kernel)
+    finished = await _finished(day)
+    population = await load_population(day, skip_provinces=[int(p) for p in finished])
+    provinces = population.members.region // PROVINCE
     proposed = 0
-    while True:
-        finished = await _finished(day)
-        population = await load_population(day, skip_provinces=[int(p) for p in finished])
-        provinces = population.members.region // PROVINCE
-        busy = 0
-        for province in np.unique(provinces):
+    waiting = list(np.unique(provinces))
+    while waiting:
+        busy = []
+        for province in waiting:
             part = np.flatnonzero(provinces == province)
             try:
                 result = await run_partition(kernel, day, str(province), population, part, settings)
             except LeaseHeld:
-                busy += 1
+                busy.append(province)
                 continue
             proposed += int(result.get("proposed_pairs", 0))
-        if not busy:
-            break
-        logger.info("match run %s: waiting for %d partitions held elsewhere", day, busy)
-        await asyncio.sleep(settings.lock_seconds / 3)
+        if busy:
+            logger.info("match run %s: waiting for %d partitions held elsewhere", day, len(busy))
+            await asyncio.sleep(settings.lock_seconds / 3)
+        waiting = busy
     stats = list((await _finished(day)).values())
     pairs = sum(s.get("proposed_pairs", 0) for s in stats)
     score_sum = sum(s.get("score_sum", 0.0) for s in stats)
