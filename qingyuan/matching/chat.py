@@ -25,8 +25,9 @@ from tortoise.timezone import now
 
 from qingyuan.matching import safety
 from qingyuan.matching.models import Connection, Message
-from qingyuan.platform.errors import NotFound, ValidationFailed
+from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,13 @@ async def send_message(
     connection_id: int,
     text: Any,
 ) -> Message:
-    """Validate, rate-limit, persist, then publish to both sides."""
+    """Validate, rate-limit, persist, then publish to both sides. A connection with a
+    suspended member on either side takes no new messages (neutral wording: the other side
+    is not told why)."""
     connection = await connection_for(sender_id, connection_id)
+    sides = (connection.a_id, connection.b_id)
+    if await User.filter(id__in=sides, is_active=True).count() < 2:
+        raise Conflict(_("This chat is no longer available."))
     cleaned = safety.clean_text(rules, text)
     await safety.count_message(redis, rules, sender_id, level)
     message = await Message.create(

@@ -3,16 +3,21 @@
 One run per day and partition (province), recorded in `MatchRun`:
 - idempotent: a partition whose run finished is not run again, so a second run of the same
   day proposes nothing new;
-- locked: a Redis lock (SET NX with expiry) keeps two workers off the same day and partition,
-  and the unique `MatchRun` row is the lock of record if Redis forgets;
-- crash-safe: proposals and the finished mark are written in one transaction at the end, so
-  a run that dies midway leaves nothing and the next run starts it again.
+- locked: a lease (platform.locks: short TTL, renewed while working) keeps two workers off the
+  same day and partition and expires within seconds of a killed holder; the unique `MatchRun`
+  row, locked and checked when storing, is the lock of record if Redis forgets;
+- crash-safe: a partition's `MatchRun` row is created when it starts, and its proposals and
+  finished mark are written in one transaction at the end, so a run that dies midway leaves
+  a started, unfinished partition that the next run does again;
+- complete: a run waits for partitions another holder has, and takes them over if that
+  holder dies, so a run (or job) only returns once every partition of the day is stored.
 Pairs across partitions are not proposed: members meet where they live (DESIGN §6), and it
 lets partitions run on different workers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -33,17 +38,14 @@ from qingyuan.matching.reasons import reasons_for
 from qingyuan.matching.training import live_scorer, model_dir
 from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
+from qingyuan.platform.locks import Lease, LeaseHeld, lease
 from qingyuan.platform.notifications import notify_many
 
 logger = logging.getLogger(__name__)
 PROPOSAL_HOURS = 24
 PROVINCE = 10_000
-LOCK_SECONDS = 3600
+LOCK_SECONDS = 30.0
 STORE_BATCH = 2000
-
-
-class RunLocked(RuntimeError):
-    """Another worker is running this day and partition right now."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class MatchSettings:
     per_day: int  # K: proposals per member per day
     candidates: int
     model_dir: Path
+    lock_seconds: float  # lease TTL: how soon a killed run's partition can be taken over
+    partition_delay: float  # pause after taking a partition: fault tests kill a run there
 
 
 def match_settings(kernel: Kernel) -> MatchSettings:
@@ -59,6 +63,8 @@ def match_settings(kernel: Kernel) -> MatchSettings:
         per_day=int(env.get("QINGYUAN_MATCHES_PER_DAY", "1")),
         candidates=int(env.get("QINGYUAN_MATCH_CANDIDATES", "30")),
         model_dir=model_dir(kernel.settings),
+        lock_seconds=float(env.get("QINGYUAN_MATCH_LOCK_SECONDS", LOCK_SECONDS)),
+        partition_delay=float(env.get("QINGYUAN_MATCH_PARTITION_DELAY", "0")),
     )
 
 
@@ -66,23 +72,32 @@ async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
     """Run every partition of `day`; the figures `qingyuan match run` prints.
 
     Finished partitions are not loaded again: their figures come from their `MatchRun` row,
-    so a second run of the day is cheap and still reports the whole day.
+    so a second run of the day is cheap and still reports the whole day. A partition another
+    holder is running is waited for (polled every third of the lease TTL): it is either
+    finished by its holder or, once a dead holder's lease expires, run here.
     """
     started = time.perf_counter()
-    finished = {
-        run.partition: run.stats
-        for run in await MatchRun.filter(day=day, finished_at__not_isnull=True)
-    }
-    population = await load_population(day, skip_provinces=[int(p) for p in finished])
     settings = match_settings(kernel)
+    finished = await _finished(day)
+    population = await load_population(day, skip_provinces=[int(p) for p in finished])
     provinces = population.members.region // PROVINCE
-    stats = list(finished.values())
     proposed = 0
-    for province in np.unique(provinces):
-        part = np.flatnonzero(provinces == province)
-        result = await run_partition(kernel, day, str(province), population, part, settings)
-        proposed += int(result.get("proposed_pairs", 0))
-        stats.append(result)
+    waiting = list(np.unique(provinces))
+    while waiting:
+        busy = []
+        for province in waiting:
+            part = np.flatnonzero(provinces == province)
+            try:
+                result = await run_partition(kernel, day, str(province), population, part, settings)
+            except LeaseHeld:
+                busy.append(province)
+                continue
+            proposed += int(result.get("proposed_pairs", 0))
+        if busy:
+            logger.info("match run %s: waiting for %d partitions held elsewhere", day, len(busy))
+            await asyncio.sleep(settings.lock_seconds / 3)
+        waiting = busy
+    stats = list((await _finished(day)).values())
     pairs = sum(s.get("proposed_pairs", 0) for s in stats)
     score_sum = sum(s.get("score_sum", 0.0) for s in stats)
     return {
@@ -95,6 +110,13 @@ async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
     }
 
 
+async def _finished(day: date) -> dict[str, dict[str, float]]:
+    return {
+        run.partition: run.stats
+        for run in await MatchRun.filter(day=day, finished_at__not_isnull=True)
+    }
+
+
 async def run_partition(
     kernel: Kernel,
     day: date,
@@ -103,46 +125,62 @@ async def run_partition(
     rows: np.ndarray,
     settings: MatchSettings,
 ) -> dict[str, float]:
-    """Propose pairs inside one partition; its figures (empty if another run finished it)."""
-    if await MatchRun.filter(day=day, partition=partition, finished_at__not_isnull=True).exists():
-        return {}
-    lock = f"match-run:{day.isoformat()}:{partition}"
-    if not await kernel.redis.set(lock, "1", nx=True, ex=LOCK_SECONDS):
-        raise RunLocked(lock)
-    try:
-        graph = candidate_graph(
-            population.members,
-            population.filters,
-            live_scorer(settings.model_dir, BehaviourPrior.fit(population.members.behaviour)),
-            CandidateSettings(k=settings.candidates, seed=day.toordinal()),
-            partition=rows,
-        )
-        chosen = assign(
-            graph,
-            capacity=settings.per_day,
-            exposure=population.members.behaviour.proposals_received,
-        )
-        proposed_members = len(np.unique(np.concatenate([chosen.a, chosen.b])))
-        stats = {k: float(v) for k, v in graph.stats.items()} | {
-            "eligible": len(rows),
-            "proposed_pairs": len(chosen),
-            "without_proposal": len(rows) - proposed_members,
-            "score_sum": float(chosen.total),
-        }
-        await _store(day, partition, population, chosen, stats)
-        return stats
-    finally:
-        await kernel.redis.delete(lock)
+    """Propose pairs inside one partition; its figures (empty if another run finished it).
+
+    Raises LeaseHeld while another holder has the partition.
+    """
+    async with lease(
+        kernel.redis, f"match-run:{day.isoformat()}:{partition}", settings.lock_seconds
+    ) as held:
+        if await MatchRun.filter(
+            day=day, partition=partition, finished_at__not_isnull=True
+        ).exists():
+            return {}
+        await MatchRun.get_or_create(day=day, partition=partition)  # started, not finished
+        if settings.partition_delay:
+            await asyncio.sleep(settings.partition_delay)
+        # in a thread: a large partition computes for longer than the lease lives unrenewed
+        stats, chosen = await asyncio.to_thread(_match, population, rows, settings, day)
+        stored = await _store(held, day, partition, population, chosen, stats)
+        return stats if stored else {}
+
+
+def _match(
+    population: Population, rows: np.ndarray, settings: MatchSettings, day: date
+) -> tuple[dict[str, float], Assignment]:
+    """The pure part of a partition's run: candidate graph, assignment and its figures."""
+    graph = candidate_graph(
+        population.members,
+        population.filters,
+        live_scorer(settings.model_dir, BehaviourPrior.fit(population.members.behaviour)),
+        CandidateSettings(k=settings.candidates, seed=day.toordinal()),
+        partition=rows,
+    )
+    chosen = assign(
+        graph,
+        capacity=settings.per_day,
+        exposure=population.members.behaviour.proposals_received,
+    )
+    proposed_members = len(np.unique(np.concatenate([chosen.a, chosen.b])))
+    stats = {k: float(v) for k, v in graph.stats.items()} | {
+        "eligible": len(rows),
+        "proposed_pairs": len(chosen),
+        "without_proposal": len(rows) - proposed_members,
+        "score_sum": float(chosen.total),
+    }
+    return stats, chosen
 
 
 async def _store(
+    held: Lease,
     day: date,
     partition: str,
     population: Population,
     chosen: Assignment,
     stats: dict[str, float],
-) -> None:
-    """Write the partition's proposals, their notifications and the finished mark at once.
+) -> bool:
+    """Write the partition's proposals, their notifications and the finished mark at once;
+    False if another run finished the partition first (nothing is written twice).
 
     Bulk inserts: one INSERT per row made storing most of a 100k run (bench/match_run.py).
     """
@@ -162,13 +200,17 @@ async def _store(
             )
         )
     members = [user_id for p in proposals for user_id in (p.a_id, p.b_id)]
+    await held.ensure()
     async with in_transaction():
-        run, _ = await MatchRun.get_or_create(day=day, partition=partition)
+        run = await MatchRun.select_for_update().get(day=day, partition=partition)
+        if run.finished_at is not None:  # the lock of record: a lost lease's rival got here
+            return False
         await Proposal.bulk_create(proposals, batch_size=STORE_BATCH)
         await notify_many(members, "match.proposed", day=day.isoformat())
         run.finished_at = now()
         run.stats = stats
         await run.save()
+    return True
 
 
 @job("matching.daily_run", cron="0 12 * * *", retries=3, retry_delay=60)

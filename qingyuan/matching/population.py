@@ -4,6 +4,11 @@ Index i of every array is one member; `user_ids[i]` maps it back. Only verified,
 members with a profile who opted in are loaded (verification.facts decides the first two).
 A member who switched off personalised ranking is loaded without their own decision history,
 so their likes and passes do not steer what they are shown (PIPL art. 24).
+
+`Population.decisions` are exactly the decisions inside the behaviour counts, each counted on
+both sides (the chooser's likes given, the chosen's likes received): training takes them as
+labels and subtracts each from the counts (leave-one-out), so a decision the counts do not
+hold (a private member's, or one made on `day` itself) is never subtracted into -1.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from tortoise.expressions import Q
 from tortoise.timezone import now
 
 from qingyuan.matching.candidates import ForbiddenPairs, HardFilters
@@ -30,21 +36,40 @@ _TAGS = tuple(INTEREST_TAGS)
 
 
 @dataclass(frozen=True)
+class Decisions:
+    """Decided proposal sides as member rows: `chooser` liked (1) or passed (0) `chosen`."""
+
+    chooser: np.ndarray
+    chosen: np.ndarray
+    liked: np.ndarray
+    day: np.ndarray  # date ordinals
+
+    def __len__(self) -> int:
+        return len(self.liked)
+
+
+@dataclass(frozen=True)
 class Population:
     user_ids: np.ndarray
     members: Members
     filters: HardFilters
     profiles: list[Profile]
+    decisions: Decisions
 
     def __len__(self) -> int:
         return len(self.user_ids)
 
     def index_of(self, user_ids: np.ndarray) -> np.ndarray:
-        """Row of each user id (`user_ids` is sorted); -1 for users outside the population."""
-        if not len(self.user_ids):
-            return np.full(len(user_ids), -1)
-        rows = np.searchsorted(self.user_ids, user_ids).clip(max=len(self.user_ids) - 1)
-        return np.where(self.user_ids[rows] == user_ids, rows, -1)
+        """Row of each user id; -1 for users outside the population."""
+        return _rows_of(self.user_ids, user_ids)
+
+
+def _rows_of(population_ids: np.ndarray, user_ids: np.ndarray) -> np.ndarray:
+    """Row of each of `user_ids` in the sorted `population_ids`, -1 where absent."""
+    if not len(population_ids):
+        return np.full(len(user_ids), -1)
+    rows = np.searchsorted(population_ids, user_ids).clip(max=len(population_ids) - 1)
+    return np.where(population_ids[rows] == user_ids, rows, -1)
 
 
 async def load_population(day: date, skip_provinces: Sequence[int] = ()) -> Population:
@@ -52,11 +77,14 @@ async def load_population(day: date, skip_provinces: Sequence[int] = ()) -> Popu
     # No `user_id IN (…)` with every member: PostgreSQL takes at most 32,767 parameters.
     query = Profile.filter(opted_in=True)
     for province in skip_provinces:  # city codes are 4 digits: province * 100 + city
-        query = query.exclude(city__gte=province * 100, city__lt=(province + 1) * 100)
+        # One Q: Tortoise negates each keyword of `exclude(a=…, b=…)` on its own, which
+        # excluded every city (NOT >= lo AND NOT < hi) and left a rerun nothing to match.
+        query = query.exclude(Q(city__gte=province * 100, city__lt=(province + 1) * 100))
     profiles = await query.order_by("user_id")
     facts = await verified_facts() if profiles else {}
     profiles = [p for p in profiles if p.user_id in facts]
     user_ids = np.array([p.user_id for p in profiles], dtype=np.int64)
+    behaviour, decisions = await _behaviour(user_ids, profiles, day)
     members = Members(
         age=np.array([facts[p.user_id].age(day) for p in profiles], dtype=np.float32),
         gender=np.array([GENDER_CODE[facts[p.user_id].gender] for p in profiles], dtype=np.int8),
@@ -66,7 +94,7 @@ async def load_population(day: date, skip_provinces: Sequence[int] = ()) -> Popu
         traits=np.zeros((len(profiles), 0), dtype=np.float32),
         questionnaire=await _questionnaire(user_ids),
         preferences=_preferences(profiles),
-        behaviour=await _behaviour(user_ids, profiles, day),
+        behaviour=behaviour,
     )
     population = Population(
         user_ids,
@@ -77,6 +105,7 @@ async def load_population(day: date, skip_provinces: Sequence[int] = ()) -> Popu
             forbidden=ForbiddenPairs.empty(len(profiles)),
         ),
         profiles,
+        decisions,
     )
     return await _with_forbidden(population, day)
 
@@ -122,28 +151,36 @@ async def _questionnaire(user_ids: np.ndarray) -> Questionnaire:
     return Questionnaire(answers=answers, acceptable=acceptable, importance=importance)
 
 
-async def _behaviour(user_ids: np.ndarray, profiles: list[Profile], day: date) -> Behaviour:
-    """Decision counts from every past proposal; none of a member's own if not personalised."""
+async def _behaviour(
+    user_ids: np.ndarray, profiles: list[Profile], day: date
+) -> tuple[Behaviour, Decisions]:
+    """Decision counts from every proposal before `day`; none of a member's own if not
+    personalised. Also the decisions counted on both sides (the training labels)."""
     n = len(user_ids)
-    row = {int(uid): i for i, uid in enumerate(user_ids)}
-    counts = {name: np.zeros(n) for name in ("given", "seen", "received", "shown")}
     rows = (
-        await Proposal.filter(day__lt=day).values_list("a_id", "b_id", "a_decision", "b_decision")
+        await Proposal.filter(day__lt=day).values_list(
+            "a_id", "b_id", "a_decision", "b_decision", "day"
+        )
         if n
         else []
     )
-    for a, b, a_decision, b_decision in rows:
-        for chooser, chosen, decision in ((a, b, a_decision), (b, a, b_decision)):
-            if decision is None:
-                continue
-            if chooser in row:
-                counts["seen"][row[chooser]] += 1
-                counts["given"][row[chooser]] += decision == Decision.LIKE
-            if chosen in row:
-                counts["shown"][row[chosen]] += 1
-                counts["received"][row[chosen]] += decision == Decision.LIKE
-    private = np.array([not p.personalised for p in profiles], dtype=bool)
-    counts["given"][private] = counts["seen"][private] = 0
+    sides = [
+        (chooser, chosen, decision == Decision.LIKE, when.toordinal())
+        for a, b, a_decision, b_decision, when in rows
+        for chooser, chosen, decision in ((a, b, a_decision), (b, a, b_decision))
+        if decision is not None
+    ]
+    chooser_ids, chosen_ids, liked, days = (
+        (np.array(column) for column in zip(*sides, strict=True))
+        if sides
+        else (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 2
+    )
+    chooser = _rows_of(user_ids, chooser_ids.astype(np.int64))
+    chosen = _rows_of(user_ids, chosen_ids.astype(np.int64))
+    personalised = np.array([p.personalised for p in profiles] + [False], dtype=bool)
+    counted = (chooser >= 0) & personalised[chooser]  # row -1 reads the False at the end
+    liked, days = liked.astype(np.float64), days.astype(np.float64)
+    shown = chosen >= 0
     last_login = (
         dict(await User.filter(last_login_at__not_isnull=True).values_list("id", "last_login_at"))
         if n
@@ -155,15 +192,18 @@ async def _behaviour(user_ids: np.ndarray, profiles: list[Profile], day: date) -
         dtype=np.float64,
     )
     zeros = np.zeros(n)
-    return Behaviour(
-        likes_given=counts["given"],
-        proposals_seen=counts["seen"],
-        likes_received=counts["received"],
-        proposals_received=counts["shown"],
+    behaviour = Behaviour(
+        likes_given=np.bincount(chooser[counted], liked[counted], minlength=n),
+        proposals_seen=np.bincount(chooser[counted], minlength=n).astype(np.float64),
+        likes_received=np.bincount(chosen[shown], liked[shown], minlength=n),
+        proposals_received=np.bincount(chosen[shown], minlength=n).astype(np.float64),
         replies=zeros,
         chats=zeros,
         days_inactive=inactive,
     )
+    labelled = counted & shown
+    decisions = Decisions(chooser[labelled], chosen[labelled], liked[labelled], days[labelled])
+    return behaviour, decisions
 
 
 async def _with_forbidden(population: Population, day: date) -> Population:
@@ -185,4 +225,6 @@ async def _with_forbidden(population: Population, day: date) -> Population:
     inside = (a >= 0) & (b >= 0)
     forbidden = ForbiddenPairs.of(len(population), a[inside], b[inside])
     filters = HardFilters(population.filters.eligible, population.filters.seeks, forbidden)
-    return Population(population.user_ids, population.members, filters, population.profiles)
+    return Population(
+        population.user_ids, population.members, filters, population.profiles, population.decisions
+    )

@@ -1,8 +1,9 @@
 """`qingyuan model train` and `evaluate`: learn p(a likes b) from the members' own decisions.
 
-Every like or pass on a proposal is one labelled pair (chooser, chosen). Features are built
-on today's population with the pair's own decision left out of the behaviour counts (the
-leave-one-out of the Speed Dating protocol), the latest 20 % of decision days are held out,
+Every like or pass on a proposal is one labelled pair (chooser, chosen), as far as the
+population's behaviour counts hold it (`Population.decisions`). Features are built on today's
+population with the pair's own decision left out of those counts (the leave-one-out of the
+Speed Dating protocol), the latest 20 % of decision days are held out,
 and the candidate replaces the live model only when it is not worse on those same held-out
 pairs (`scoring.is_not_worse`). The live model is a pointer file, so promotion is one atomic
 rename and the previous version stays on disk for rollback.
@@ -13,9 +14,10 @@ members decided yesterday; the CLI does the same on demand.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,7 @@ from taskiq import Context, TaskiqDepends
 
 from qingyuan.matching.features import BehaviourPrior, pair_features
 from qingyuan.matching.model_store import load_model, save_model
-from qingyuan.matching.models import Decision, Proposal
-from qingyuan.matching.population import Population, load_population
+from qingyuan.matching.population import load_population
 from qingyuan.matching.scoring import (
     ColdStartModel,
     PairScorer,
@@ -37,28 +38,18 @@ from qingyuan.matching.scoring import (
 )
 from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
+from qingyuan.platform.locks import LeaseHeld, lease
 from qingyuan.platform.settings import Settings
 
 LIVE_POINTER = "live.json"
 MIN_DECISIONS = 200
 VALIDATION_SHARE = 0.2
-RETRAIN_LOCK_SECONDS = 20 * 3600
+TRAINED_MARK_SECONDS = 36 * 3600
 
 
 def model_dir(settings: Settings) -> Path:
     """Where model versions and the live pointer live."""
     return settings.data_dir / "models"
-
-
-@dataclass(frozen=True)
-class Decisions:
-    chooser: np.ndarray
-    chosen: np.ndarray
-    liked: np.ndarray
-    day: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.liked)
 
 
 def live_model(model_dir: Path) -> ScoringModel | None:
@@ -80,27 +71,6 @@ def promote(model_dir: Path, model_path: Path) -> None:
     os.replace(staged, pointer)
 
 
-async def decisions_of(population: Population) -> Decisions:
-    """Each decided side of every proposal between two members of today's population."""
-    rows = await Proposal.filter(a_decision__not_isnull=True).values_list(
-        "a_id", "b_id", "a_decision", "day"
-    )
-    rows += await Proposal.filter(b_decision__not_isnull=True).values_list(
-        "b_id", "a_id", "b_decision", "day"
-    )
-    if not rows:
-        return Decisions(
-            np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0)
-        )
-    chooser_ids, chosen_ids, decision, day = zip(*rows, strict=True)
-    chooser = population.index_of(np.array(chooser_ids, dtype=np.int64))
-    chosen = population.index_of(np.array(chosen_ids, dtype=np.int64))
-    known = (chooser >= 0) & (chosen >= 0)
-    liked = np.array([d == Decision.LIKE for d in decision], dtype=np.float64)
-    days = np.array([d.toordinal() for d in day], dtype=np.float64)
-    return Decisions(chooser[known], chosen[known], liked[known], days[known])
-
-
 def _validation(days: np.ndarray) -> np.ndarray:
     """The pairs `scoring.train` holds out: the latest VALIDATION_SHARE by day."""
     return days >= np.quantile(days, 1 - VALIDATION_SHARE)
@@ -111,7 +81,7 @@ async def train_model(
 ) -> dict[str, Any]:
     """Train on stored decisions, compare with the live model, promote if not worse."""
     population = await load_population(today)
-    decisions = await decisions_of(population)
+    decisions = population.decisions
     result: dict[str, Any] = {"decisions": len(decisions), "promoted": False}
     if (
         len(decisions) < min_decisions
@@ -127,7 +97,8 @@ async def train_model(
     features = pair_features(
         population.members, decisions.chooser, decisions.chosen, prior, held_out=decisions.liked
     )
-    candidate = train(features, decisions.liked, decisions.day, prior)
+    # in a thread: fitting would stall the loop, and with it the retrain lease's renewal
+    candidate = await asyncio.to_thread(train, features, decisions.liked, decisions.day, prior)
     late = _validation(decisions.day)
     live = live_scorer(model_dir, prior)
     live_metrics = evaluate(live, features[late], decisions.liked[late])
@@ -149,7 +120,7 @@ async def train_model(
 async def evaluate_live(model_dir: Path, today: date) -> dict[str, Any]:
     """The live scorer's metrics on the latest held-out decisions."""
     population = await load_population(today)
-    decisions = await decisions_of(population)
+    decisions = population.decisions
     if len(decisions) == 0 or len(np.unique(decisions.liked)) < 2:
         return {"decisions": len(decisions), "metrics": None}
     prior = BehaviourPrior.fit(population.members.behaviour)
@@ -167,16 +138,19 @@ async def evaluate_live(model_dir: Path, today: date) -> dict[str, Any]:
 
 @job("matching.retrain", cron="30 3 * * *", retries=2, retry_delay=600)
 async def retrain_job(context: Context = TaskiqDepends()) -> dict[str, Any]:
-    """Nightly retraining, once a day however many workers tick: a Redis key marks the day
-    taken, and is released on failure so the retry can train."""
+    """Nightly retraining, once a day however many workers tick: a lease keeps a second
+    worker off while one trains, and a mark written on success makes later ticks skip the
+    day. A killed trainer's lease expires within seconds, so the retry can still train."""
     kernel: Kernel = context.state.kernel
     today = kernel.settings.local_today()
-    key = f"model-train:{today.isoformat()}"
-    if not await kernel.redis.set(key, "1", nx=True, ex=RETRAIN_LOCK_SECONDS):
+    done = f"model-trained:{today.isoformat()}"
+    if await kernel.redis.exists(done):
         return {"trained": False, "reason": "already trained today"}
     try:
-        minimum = int(kernel.settings.extra.get("QINGYUAN_MODEL_MIN_DECISIONS", MIN_DECISIONS))
-        return await train_model(model_dir(kernel.settings), today, minimum)
-    except BaseException:
-        await kernel.redis.delete(key)
-        raise
+        async with lease(kernel.redis, f"model-train:{today.isoformat()}"):
+            minimum = int(kernel.settings.extra.get("QINGYUAN_MODEL_MIN_DECISIONS", MIN_DECISIONS))
+            result = await train_model(model_dir(kernel.settings), today, minimum)
+            await kernel.redis.set(done, "1", ex=TRAINED_MARK_SECONDS)
+            return result
+    except LeaseHeld:
+        return {"trained": False, "reason": "another worker is training"}

@@ -8,6 +8,10 @@ crash must change nothing twice. A job that keeps failing is written to the audi
 
 `Worker` runs the receiver and the scheduler in the current event loop, which is how the
 embedded mode (`qingyuan serve` / `demo`) and `qingyuan worker` both run them.
+
+The queue is a Redis stream read by one consumer group (`JobStream`). It lives only as long as
+Redis keeps its data: without AOF persistence a Redis restart loses every queued job, every
+pending retry and the group itself (README, "Operations").
 """
 
 from __future__ import annotations
@@ -19,12 +23,20 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from taskiq import AsyncBroker, TaskiqMessage, TaskiqMiddleware, TaskiqResult, TaskiqScheduler
+from redis.exceptions import ResponseError
+from taskiq import (
+    AckableMessage,
+    AsyncBroker,
+    TaskiqMessage,
+    TaskiqMiddleware,
+    TaskiqResult,
+    TaskiqScheduler,
+)
 from taskiq.cli.scheduler.run import SchedulerLoop
 from taskiq.kicker import AsyncKicker
 from taskiq.receiver import Receiver
@@ -40,6 +52,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_RETRIES = 6
 RETRY_BASE_DELAY = 5.0
 RETRY_MAX_DELAY = 600.0
+QUEUE = "qingyuan:jobs"
+GROUP = "qingyuan"
+REDELIVER_SECONDS = 1800.0
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,119 @@ class Retries(TaskiqMiddleware):
         )
 
 
+_Entry = tuple[bytes, dict[bytes, bytes]]  # a stream entry as the undecoded client reads it
+
+
+class JobStream(RedisStreamBroker):
+    """taskiq-redis's stream broker, made to survive Redis restarts, dead workers and time.
+
+    What taskiq-redis 1.2 does not do, and this does:
+    - the group is created at `0`, not `$`, so jobs queued while no group existed (a fresh
+      Redis, or one restarted empty) are read instead of skipped;
+    - when XREADGROUP fails because the group is gone (Redis restarted empty), the group is
+      recreated, logged once, instead of failing every second forever; XREADGROUP recreates
+      this worker's consumer by itself;
+    - every `upkeep_seconds`, not only after a batch of new jobs: entries pending longer than
+      `redeliver_after` (a worker died holding them) are claimed (XAUTOCLAIM) and run here,
+      consumers silent that long with nothing pending are deleted, and the stream is trimmed
+      up to the oldest entry not yet acknowledged (MINID ~), so a job is never trimmed before
+      it ran. Stream trimming by MAXLEN could drop a backlog of unread jobs; MINID cannot.
+    A job running longer than `redeliver_after` is taken for abandoned and runs again
+    elsewhere; jobs are idempotent, and the longest (the match run) is locked.
+    """
+
+    def __init__(self, url: str, redeliver_after: float, **connection_kwargs: Any) -> None:
+        super().__init__(
+            url,
+            queue_name=QUEUE,
+            consumer_group_name=GROUP,
+            consumer_id="0",
+            mkstream=True,
+            xread_block=1000,
+            idle_timeout=int(redeliver_after * 1000),
+            **connection_kwargs,
+        )
+        self.redeliver_after = redeliver_after
+        self.upkeep_seconds = min(60.0, redeliver_after / 4)
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        next_upkeep = 0.0
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                try:
+                    fetched = await redis.xreadgroup(
+                        self.consumer_group_name,
+                        self.consumer_name,
+                        {self.queue_name: ">"},
+                        block=self.block,
+                        count=self.count,
+                    )
+                except ResponseError as error:
+                    if await self._group_exists(redis):
+                        raise
+                    logger.warning(
+                        "job queue group is gone (Redis restarted without its data?): %s; "
+                        "recreating it, queued jobs since the restart will run",
+                        error,
+                    )
+                    await self._declare_consumer_group()
+                    continue
+                batches = cast(list[tuple[bytes, list[_Entry]]], fetched or [])
+                for _stream, entries in batches:
+                    for entry_id, entry in entries:
+                        yield self._message(entry_id, entry)
+                if time.monotonic() >= next_upkeep:
+                    next_upkeep = time.monotonic() + self.upkeep_seconds
+                    for entry_id, entry in await self._claim_abandoned(redis):
+                        yield self._message(entry_id, entry)
+                    await self._forget_dead_consumers(redis)
+                    await self._trim(redis)
+
+    def _message(self, entry_id: bytes, entry: dict[bytes, bytes]) -> AckableMessage:
+        return AckableMessage(
+            data=entry[b"data"],
+            ack=self._ack_generator(id=entry_id.decode(), queue_name=self.queue_name),
+        )
+
+    async def _group_exists(self, redis: Redis) -> bool:
+        try:
+            groups = await redis.xinfo_groups(self.queue_name)
+        except ResponseError:  # no stream at all
+            return False
+        return any(g["name"] == self.consumer_group_name.encode() for g in groups)
+
+    async def _claim_abandoned(self, redis: Redis) -> list[_Entry]:
+        claimed = await redis.xautoclaim(
+            self.queue_name,
+            self.consumer_group_name,
+            self.consumer_name,
+            min_idle_time=self.idle_timeout,
+            count=self.unacknowledged_batch_size,
+        )
+        if claimed[1]:
+            logger.warning("re-running %d jobs a dead worker had taken", len(claimed[1]))
+        return [(entry_id, entry) for entry_id, entry in claimed[1] if entry]
+
+    async def _forget_dead_consumers(self, redis: Redis) -> None:
+        for consumer in await redis.xinfo_consumers(self.queue_name, self.consumer_group_name):
+            if consumer["pending"] == 0 and consumer["idle"] > self.idle_timeout:
+                await redis.xgroup_delconsumer(
+                    self.queue_name, self.consumer_group_name, consumer["name"]
+                )
+
+    async def _trim(self, redis: Redis) -> None:
+        """Drop entries every consumer is done with: before the oldest pending one, or up to
+        the last delivered one when nothing is pending."""
+        pending = await redis.xpending(self.queue_name, self.consumer_group_name)
+        if pending["pending"]:
+            oldest = pending["min"]
+        else:
+            groups = await redis.xinfo_groups(self.queue_name)
+            mine = [g for g in groups if g["name"] == self.consumer_group_name.encode()]
+            oldest = mine[0]["last-delivered-id"] if mine else b"0-0"
+        await redis.xtrim(self.queue_name, minid=oldest, approximate=True)
+
+
 def build_broker(settings: Settings, redis: Redis) -> tuple[AsyncBroker, RetryQueue]:
     """The broker with every registered job, and the queue (on `redis`) of delayed retries."""
     for module in JOB_MODULES:
@@ -172,13 +300,8 @@ def build_broker(settings: Settings, redis: Redis) -> tuple[AsyncBroker, RetryQu
     url = redis_urls.pool_url(settings.redis_url)
     extra = redis_urls.connection_kwargs(settings.redis_url)
     retries = RetryQueue(redis)
-    broker = RedisStreamBroker(
-        url,
-        queue_name="qingyuan:jobs",
-        consumer_group_name="qingyuan",
-        xread_block=1000,
-        **extra,
-    ).with_middlewares(Retries(retries))
+    redeliver = float(settings.extra.get("QINGYUAN_JOB_REDELIVER_SECONDS", REDELIVER_SECONDS))
+    broker = JobStream(url, redeliver, **extra).with_middlewares(Retries(retries))
     for spec in _registry.values():
         schedule = [{"cron": spec.cron, "cron_offset": settings.timezone}] if spec.cron else []
         broker.register_task(

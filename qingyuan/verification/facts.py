@@ -1,8 +1,9 @@
 """Verified facts other parts may read: who is verified, and what the departments attested.
 
 Matching and events never read verification's tables; they call these functions. Only members
-who are verified *and* still consent are returned: withdrawing consent takes a member out of
-matching at once (PIPL art. 15).
+who are verified *and* still consent *and* whose account is active are returned: withdrawing
+consent takes a member out of matching at once (PIPL art. 15), and so does a suspension
+(a member suspended for scamming was proposed the next day).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ class VerifiedFacts:
 
 
 async def verified_facts(user_ids: Iterable[int] | None = None) -> dict[int, VerifiedFacts]:
-    """Facts of the verified, consenting members (all of them, or those of `user_ids`)."""
-    query = Member.filter(status=VerificationStatus.VERIFIED)
+    """Facts of the verified, consenting, active members (all of them, or those of `user_ids`)."""
+    query = Member.filter(status=VerificationStatus.VERIFIED, user__is_active=True)
     if user_ids is not None:
         query = query.filter(user_id__in=list(user_ids))
     withdrawn = set(

@@ -194,3 +194,16 @@ def test_logging_out_closes_the_open_socket(make_settings, make_client):
         finally:
             pool.shutdown(wait=False)
         assert (message["type"], message["code"]) == ("websocket.close", 1008)
+
+
+def test_a_suspended_members_chats_take_no_new_messages(client, pair):
+    from qingyuan.platform.accounts import set_active
+
+    token = log_in_as(client, pair.a)
+    run(client, set_active, pair.b, False, sessions=client.app.state.kernel.sessions)  # suspended
+
+    response = send(client, token, pair.connection_id, "还在吗？")
+
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["message"] == "该聊天已不可用。"
+    assert run(client, Message.filter(connection_id=pair.connection_id).count) == 0

@@ -91,3 +91,76 @@ def test_members_who_opt_out_or_withdraw_consent_are_not_proposed(client, member
     run_match(client)
     proposed = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)}
     assert members[0].id not in proposed and members[1].id not in proposed
+
+
+def move_to_guangdong(client, members) -> set[int]:
+    """Every other member moves to 广州 (province 44), so the day has two partitions."""
+    from qingyuan.matching.models import Profile
+
+    moved = {user.id for user in members[::2]}
+    run(client, Profile.filter(user_id__in=moved).update, city=4401)
+    return moved
+
+
+def test_a_run_killed_after_some_provinces_were_stored_is_finished_by_a_rerun(client, members):
+    moved = move_to_guangdong(client, members)
+    first = run_match(client)
+    guangdong = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)} & moved
+    assert guangdong  # province 44 proposed pairs of its own
+    # the run that died after storing Zhejiang (33): Guangdong's partition was never written
+    run(client, Proposal.filter(a_id__in=moved).delete)
+    run(client, MatchRun.filter(day=DAY, partition="44").delete)
+
+    rerun = run_match(client)
+
+    assert rerun["proposed_pairs"] > 0
+    assert {uid for p in proposals(client) for uid in (p.a_id, p.b_id)} & moved == guangdong
+    assert rerun["eligible"] == first["eligible"]
+
+
+def leave_lock_of_a_killed_run(client, day=DAY, partition="33") -> None:
+    """What a run killed with SIGKILL leaves: its lock, never released, living its TTL."""
+    kernel = client.app.state.kernel
+    run(client, kernel.redis.set, f"match-run:{day.isoformat()}:{partition}", "killed", px=1500)
+
+
+def test_a_lock_left_by_a_killed_run_expires_and_the_rerun_finishes_the_day(
+    make_settings, make_client
+):
+    client = make_client(make_settings(QINGYUAN_MATCH_LOCK_SECONDS="1.5"))
+    build_population(client, 24)
+    leave_lock_of_a_killed_run(client)
+
+    figures = run_match(client)
+
+    assert figures["proposed_pairs"] >= 6
+    assert run(client, MatchRun.filter(day=DAY, finished_at__isnull=True).count) == 0
+
+
+def test_a_daily_job_that_meets_another_holders_lock_waits_instead_of_failing(
+    make_settings, make_client
+):
+    from qingyuan.platform.jobs import kick
+    from qingyuan.platform.models import AuditEntry
+    from tests.platform.test_jobs import wait_for
+
+    settings = make_settings(QINGYUAN_MATCH_LOCK_SECONDS="1.5")
+    client = make_client(settings, run_worker=True)
+    build_population(client, 24)
+    today = settings.local_today()
+    leave_lock_of_a_killed_run(client, today)
+
+    run(client, kick, client.app.state.kernel.broker, "matching.daily_run")
+
+    assert wait_for(lambda: run(client, Proposal.filter(day=today).count) > 0, timeout=30)
+    assert run(client, AuditEntry.filter(action="job.failed").count) == 0
+
+
+def test_a_suspended_member_is_not_proposed(client, members):
+    from qingyuan.platform.accounts import set_active
+
+    run(client, set_active, members[0], False, sessions=client.app.state.kernel.sessions)
+    run_match(client)
+    proposed = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)}
+    assert members[0].id not in proposed
+    assert members[0].id not in run(client, verified_facts)

@@ -158,3 +158,23 @@ def test_the_worker_retrains_nightly_once_however_many_ticks(make_settings, make
     trained = [isinstance(result, dict) and result["trained"] for _, result in finished.results]
     assert sorted(trained) == [False, True], finished.results  # one trained, one was told no
     assert len(list(model_dir(settings).glob("pair-model-*.joblib"))) == 1
+
+
+def test_training_and_evaluation_survive_members_who_switched_off_personalised_ranking(
+    client, tmp_path
+):
+    from qingyuan.matching.models import Profile
+    from qingyuan.matching.training import evaluate_live
+
+    build_population(client, 24)
+    simulate_days(client, 6)
+    deciders = run(client, Proposal.filter(a_decision__not_isnull=True).values_list, "a_id")
+    private = sorted({user_id for (user_id,) in deciders})[:3]
+    run(client, Profile.filter(user_id__in=private).update, personalised=False)
+    models, today = tmp_path / "models", START + timedelta(days=6)
+
+    result = run(client, train_model, models, today, 40)
+    evaluated = run(client, evaluate_live, models, today)
+
+    assert result["trained"] is True, result
+    assert evaluated["metrics"] is not None and evaluated["decisions"] == result["decisions"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from taskiq.schedule_sources import LabelScheduleSource
 
 from qingyuan.platform.housekeeping import LAST_RUN_KEY
 from qingyuan.platform.jobs import RETRY_MAX_DELAY, job, kick
+from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.models import AuditEntry
 from tests.conftest import run
 
@@ -124,3 +126,47 @@ def test_backoff_grows_and_is_capped():
     delays = [backoff(5, attempt) for attempt in range(1, 12)]
     assert 5 <= delays[0] <= 6.25 and 10 <= delays[1] <= 12.5
     assert max(delays) <= RETRY_MAX_DELAY * 1.25
+
+
+def test_the_worker_recreates_its_group_after_redis_restarts_empty_and_runs_queued_jobs(
+    make_client, caplog
+):
+    client = make_client(run_worker=True)
+    kernel = client.app.state.kernel
+    run(client, kick, kernel.broker, "platform.purge_expired_sessions")
+    assert wait_for(lambda: run(client, kernel.redis.get, LAST_RUN_KEY) is not None)
+
+    run(client, kernel.redis.flushdb)  # Redis restarted without its data
+    run(client, kick, kernel.broker, "platform.purge_expired_sessions")  # queued meanwhile
+
+    assert wait_for(lambda: run(client, kernel.redis.get, LAST_RUN_KEY) is not None, timeout=20)
+    said = [r.getMessage() for r in caplog.records if r.name == "qingyuan.platform.jobs"]
+    assert sum("group is gone" in line for line in said) == 1
+    assert not [line for line in said if "crashed" in line]  # not once a second
+
+
+def test_jobs_a_dead_worker_took_are_run_and_the_stream_and_consumers_are_cleaned_up(
+    make_settings, make_client
+):
+    settings = make_settings(QINGYUAN_JOB_REDELIVER_SECONDS="1")
+    stream, group = "qingyuan:jobs", "qingyuan"
+
+    async def queue_and_take_as_a_worker_that_is_then_killed() -> None:
+        kernel = build_kernel(settings)
+        await kernel.broker.startup()
+        for _ in range(250):  # more than one stream node, so approximate trimming can trim
+            await kick(kernel.broker, "platform.purge_expired_sessions")
+        await kernel.redis.xreadgroup(group, "killed-worker", {stream: ">"})
+        await kernel.close()
+
+    asyncio.run(queue_and_take_as_a_worker_that_is_then_killed())
+    client = make_client(settings, run_worker=True)
+    kernel = client.app.state.kernel
+
+    assert wait_for(lambda: run(client, kernel.redis.get, LAST_RUN_KEY) is not None, timeout=20)
+
+    def consumers() -> set[str]:
+        return {c["name"] for c in run(client, kernel.redis.xinfo_consumers, stream, group)}
+
+    assert wait_for(lambda: "killed-worker" not in consumers(), timeout=20)
+    assert wait_for(lambda: run(client, kernel.redis.xlen, stream) < 150, timeout=20)
