@@ -27,7 +27,7 @@ from qingyuan.verification.models import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import SESSION_COOKIE, current_user, guard, kernel_of
+from qingyuan.web.security import current_user, guard, kernel_of, session_cookie_name
 from qingyuan.web.templating import render
 
 MESSAGE_SCHEMA: dict[str, Any] = {
@@ -285,8 +285,8 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 
 async def _socket_user(websocket: WebSocket) -> User | None:
-    session_id = websocket.cookies.get(SESSION_COOKIE)
     kernel: Kernel = websocket.app.state.kernel
+    session_id = websocket.cookies.get(session_cookie_name(kernel.settings))
     session = await kernel.sessions.load(session_id) if session_id else None
     if session is None:
         return None
@@ -309,7 +309,7 @@ async def chat_socket(websocket: WebSocket) -> None:
         await websocket.close(code=1008)
         return
     kernel: Kernel = websocket.app.state.kernel
-    session_id = websocket.cookies[SESSION_COOKIE]
+    session_id = websocket.cookies[session_cookie_name(kernel.settings)]
     check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
     async with hub_of(kernel).listen(user.id) as queue:
         await websocket.accept()
