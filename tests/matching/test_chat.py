@@ -99,13 +99,24 @@ def test_form_fallback_sends_and_shows_errors(client, pair):
     assert no_token.status_code == 403
 
 
-def test_reading_the_chat_page_clears_its_unread_count(client, pair):
+def test_opening_the_chat_page_changes_nothing_until_it_posts_read(client, pair):
+    """GET is safe (a prefetch or a link preview must not send read receipts); the page marks
+    messages read with a POST (its script, or the plain form), up to what it showed."""
     token = log_in_as(client, pair.a)
-    send(client, token, pair.connection_id, "one")
-    log_in_as(client, pair.b)
+    first = send(client, token, pair.connection_id, "one").json()
+    token = log_in_as(client, pair.b)
+    page = client.get(f"/connections/{pair.connection_id}")
+    assert page.status_code == 200 and 'action="/connections/' in page.text
     assert client.get("/api/v1/unread").json()["total"] == 1
-    client.get(f"/connections/{pair.connection_id}")
-    assert client.get("/api/v1/unread").json()["total"] == 0
+    later = log_in_as(client, pair.a)
+    send(client, later, pair.connection_id, "two, after B's page was drawn")
+    token = log_in_as(client, pair.b)
+    url = f"/connections/{pair.connection_id}/read"
+    form = {"csrf_token": token, "up_to": str(first["id"])}
+    done = client.post(url, data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert client.get("/api/v1/unread").json()["total"] == 1  # "two" was not on the page
+    assert client.post(url, data={"csrf_token": token, "up_to": "x"}).status_code == 422
 
 
 def test_websocket_delivers_to_the_recipient(client, pair):

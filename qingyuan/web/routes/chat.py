@@ -194,8 +194,6 @@ async def _chat_page(
 ) -> Response:
     connection_id = request.path_params["connection_id"]
     connection = await chat.connection_for(user.id, connection_id)
-    if error is None:  # looking at the chat is reading it
-        await chat.mark_read(kernel_of(request).redis, user.id, connection.id)
     messages, has_more = await chat.list_messages(
         user.id, connection.id, before=request.query_params.get("before")
     )
@@ -209,6 +207,7 @@ async def _chat_page(
         "text": text,
         "max_length": rules_of(kernel_of(request)).max_length,
         "timezone": kernel_of(request).settings.timezone,
+        "unread": (await chat.unread_counts(user.id)).get(connection.id, 0),
     }
     return await render(request, "chat.html", context, status_code=error.status if error else 200)
 
@@ -229,6 +228,17 @@ async def send_page(request: Request) -> Response:
             raise
         return await _chat_page(request, user, error, text if isinstance(text, str) else "")
     return RedirectResponse(f"/connections/{sent['connection_id']}#m{sent['id']}", status_code=303)
+
+
+@guard(login=True)
+async def read_page(request: Request) -> Response:
+    """Mark read up to the last message the page showed (the form's `up_to`): viewing the chat
+    is a GET and changes nothing, so the page posts here (its script uses the API's POST)."""
+    user = await verified_member(request)
+    connection_id = request.path_params["connection_id"]
+    up_to = (await request.form()).get("up_to")
+    await chat.mark_read(kernel_of(request).redis, user.id, connection_id, up_to)
+    return RedirectResponse(f"/connections/{connection_id}", status_code=303)
 
 
 @guard(login=True)
@@ -441,6 +451,7 @@ routes = [
     ),
     Route("/connections/{connection_id:id}", chat_page),
     Route("/connections/{connection_id:id}/messages", send_page, methods=["POST"]),
+    Route("/connections/{connection_id:id}/read", read_page, methods=["POST"]),
     Route("/connections/{connection_id:id}/block", block_page, methods=["POST"]),
     Route("/connections/{connection_id:id}/report", report_page, methods=["GET", "POST"]),
     WebSocketRoute("/ws/chat", chat_socket),
