@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -205,3 +206,24 @@ def test_logging_out_closes_the_open_socket(make_settings, make_client):
         finally:
             pool.shutdown(wait=False)
         assert (message["type"], message["code"]) == ("websocket.close", 1008)
+
+
+def test_an_open_socket_stops_delivering_when_its_member_loses_verification(
+    make_settings, make_client
+):
+    """Verification can end while a socket is open (consent withdrawn, a failed re-check):
+    the socket's periodic check closes it, and nothing sent afterwards reaches it."""
+    client = make_client(make_settings(QINGYUAN_CHAT_SESSION_CHECK_SECONDS="0.2"))
+    pair = connected_pair(client)
+    token = log_in_as(client, pair.b)
+    with client.websocket_connect("/ws/chat", headers={"origin": "http://testserver"}) as socket:
+        withdrawn = client.delete("/api/v1/me/consent", headers={"X-CSRF-Token": token})
+        assert withdrawn.status_code == 200 and withdrawn.json()["status"] != "verified"
+        time.sleep(0.5)  # past one check interval
+        send(client, log_in_as(client, pair.a), pair.connection_id, "are you still there?")
+        pool = ThreadPoolExecutor(1)  # a socket left open must fail the test, not hang it
+        try:
+            message = pool.submit(socket.receive).result(timeout=10)
+        finally:
+            pool.shutdown(wait=False)
+        assert (message["type"], message.get("code")) == ("websocket.close", 1008)

@@ -294,9 +294,10 @@ def _same_origin(websocket: WebSocket) -> bool:
     return (parts.scheme, parts.netloc) == (scheme, websocket.url.netloc)
 
 
-async def _socket_user(websocket: WebSocket) -> User | None:
-    kernel: Kernel = websocket.app.state.kernel
-    session_id = websocket.cookies.get(session_cookie_name(kernel.settings))
+async def _socket_user(kernel: Kernel, session_id: str | None) -> User | None:
+    """The member behind a socket's session while they may still chat: the session lives, the
+    account is an active member's, and the verification holds (consent can be withdrawn and a
+    re-check can fail while a socket is open)."""
     session = await kernel.sessions.load(session_id) if session_id else None
     if session is None:
         return None
@@ -313,30 +314,37 @@ async def _socket_user(websocket: WebSocket) -> User | None:
 async def chat_socket(websocket: WebSocket) -> None:
     """Deliver this member's chat events as JSON: `message` (as this member sees it),
     `read` and `ended`. Refused before the handshake without a same-site Origin and a session;
-    closed when the account is suspended (`revoked`) or the session ends (logout, expiry),
-    which the socket checks every QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15)."""
-    if not _same_origin(websocket) or (user := await _socket_user(websocket)) is None:
+    closed when the account is suspended (`revoked`), or when the check that runs every
+    QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15), busy or quiet, finds the session ended (logout,
+    expiry) or the member no longer verified or active."""
+    kernel: Kernel = websocket.app.state.kernel
+    session_id = websocket.cookies.get(session_cookie_name(kernel.settings))
+    if not _same_origin(websocket) or (user := await _socket_user(kernel, session_id)) is None:
         await websocket.close(code=1008)
         return
-    kernel: Kernel = websocket.app.state.kernel
-    session_id = websocket.cookies[session_cookie_name(kernel.settings)]
     check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
+    loop = asyncio.get_running_loop()
     async with hub_of(kernel).listen(user.id) as queue:
         await websocket.accept()
         closed = asyncio.create_task(_wait_closed(websocket))
         getter: asyncio.Task | None = None
+        next_check = loop.time() + check
         try:
             while not closed.done():
                 getter = getter or asyncio.create_task(queue.get())
                 done, _ = await asyncio.wait(
-                    {getter, closed}, timeout=check, return_when=asyncio.FIRST_COMPLETED
+                    {getter, closed},
+                    timeout=max(next_check - loop.time(), 0),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 if closed in done:
                     break
-                if getter not in done:  # quiet for a while: is the member still logged in?
-                    if not await kernel.sessions.alive(session_id):
+                if loop.time() >= next_check:  # still logged in, active and verified?
+                    if await _socket_user(kernel, session_id) is None:
                         await websocket.close(code=1008)
                         break
+                    next_check = loop.time() + check
+                if getter not in done:
                     continue
                 event, getter = getter.result(), None
                 if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
