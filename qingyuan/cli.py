@@ -35,16 +35,18 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _check_servable(settings, args.workers)
-    import uvicorn
+    from qingyuan.web import server
 
-    uvicorn.run(
-        "qingyuan.web.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level="info",
+    server.run(
+        server.server_config(
+            settings,
+            "qingyuan.web.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
     )
     return 0
 
@@ -56,11 +58,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     logins = asyncio.run(demo.seed(settings, members=args.members))
     url = f"http://127.0.0.1:{args.port}/"
     print(demo.banner(url, logins, settings))
-    import uvicorn
-
+    from qingyuan.web import server
     from qingyuan.web.app import create_app
 
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, log_level="warning")
+    config = server.server_config(
+        settings, create_app(settings), host="127.0.0.1", port=args.port, log_level="warning"
+    )
+    server.run(config)
     return 0
 
 
