@@ -16,6 +16,8 @@ Settings (from `Settings.extra`):
   `QINGYUAN_RATE_CHAT_REPORTED` (10/3600): messages per window by verification level; a member
   with an open or upheld report against them sends at the reported rate whatever their level.
 - `QINGYUAN_CHAT_MAX_LENGTH` (1000): characters per message.
+- `QINGYUAN_RATE_REPORT` (10/86400): reports one member may file per window (a flood of
+  reports would bury real ones and put the reduced message rate on innocent members).
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class SafetySettings:
     new_member: timedelta
     limits: dict[Level, RateLimit]
     max_length: int
+    report_limit: RateLimit
 
 
 def _compile(patterns: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
@@ -142,6 +145,7 @@ def safety_settings(settings: Settings) -> SafetySettings:
             Level.REPORTED: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_REPORTED", "10/3600")),
         },
         max_length=int(env.get("QINGYUAN_CHAT_MAX_LENGTH", "1000")),
+        report_limit=RateLimit.parse(env.get("QINGYUAN_RATE_REPORT", "10/86400")),
     )
 
 

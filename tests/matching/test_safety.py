@@ -171,6 +171,26 @@ def test_report_form_page(client, pair):
     assert run(client, Report.get).reason == "harassment"
 
 
+def test_reports_cannot_be_flooded(make_settings, make_client):
+    """A member files at most QINGYUAN_RATE_REPORT reports per window (API and form alike);
+    a refused report (bad input) does not use up the allowance."""
+    client = make_client(make_settings(QINGYUAN_RATE_REPORT="2/3600"))
+    pair = connected_pair(client)
+    token = log_in_as(client, pair.b)
+    url = f"/api/v1/connections/{pair.connection_id}/report"
+    assert post(client, url, token, {"reason": "boring"}).status_code == 422
+    for _ in range(2):
+        assert post(client, url, token, {"reason": "scam"}).status_code == 201
+    flooded = post(client, url, token, {"reason": "scam"})
+    assert flooded.status_code == 429 and int(flooded.headers["retry-after"]) > 0
+    assert "举报" in flooded.json()["error"]["message"]
+    form = client.post(
+        f"/connections/{pair.connection_id}/report", data={"csrf_token": token, "reason": "scam"}
+    )
+    assert form.status_code == 429 and "举报" in form.text
+    assert run(client, Report.all().count) == 2
+
+
 # --- scam warnings ---------------------------------------------------------------------------
 
 SCAMS = [

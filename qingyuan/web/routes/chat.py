@@ -20,7 +20,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from qingyuan.matching import chat, safety
 from qingyuan.matching.cards import member_card
 from qingyuan.matching.models import Report, ReportReason
+from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, UserError
+from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.models import AppealStatus, Member
@@ -183,7 +185,11 @@ async def _report(request: Request, user: User, reason: Any, details: Any) -> Re
         user.id, request.path_params["connection_id"], open_only=False
     )
     other = chat.other_side(connection, user.id)
-    return await safety.report(user.id, other, reason, details, connection.id)
+    kernel = kernel_of(request)
+    too_many = _("You have sent many reports recently. Please wait before reporting again.")
+    limit = rules_of(kernel).report_limit
+    async with ratelimit.attempt(kernel.redis, f"report:{user.id}", limit, too_many):
+        return await safety.report(user.id, other, reason, details, connection.id)
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -431,7 +437,7 @@ routes = [
         "/api/v1/connections/{connection_id:id}/report",
         report_api,
         method="POST",
-        summary="Report the other member to the moderators",
+        summary="Report the other member to the moderators (QINGYUAN_RATE_REPORT per member)",
         body={
             "type": "object",
             "required": ["reason"],
@@ -440,7 +446,7 @@ routes = [
                 "details": {"type": "string", "maxLength": 2000},
             },
         },
-        errors=(404,),
+        errors=(404, 429),
         responses={
             201: {
                 "type": "object",
