@@ -57,5 +57,10 @@ async def attempt(redis: Redis, bucket: str, limit: RateLimit, message: str) -> 
     try:
         yield
     except UserError:
-        await redis.decr(f"ratelimit:{bucket}")
+        await give_back(redis, bucket)
         raise
+
+
+async def give_back(redis: Redis, bucket: str) -> None:
+    """Uncount one event counted by `hit` (it turned out not to be one that is limited)."""
+    await redis.decr(f"ratelimit:{bucket}")
