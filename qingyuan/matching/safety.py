@@ -8,7 +8,9 @@ and English, replaceable by a setting) and the recipient sees a warning beside a
 Settings (from `Settings.extra`):
 
 - `QINGYUAN_CHAT_SCAM_PATTERNS`: JSON object, category → list of regular expressions; replaces
-  `DEFAULT_SCAM_PATTERNS` (categories without a warning text get the generic one).
+  `DEFAULT_SCAM_PATTERNS` (categories without a warning text get the generic one). They are
+  matched, case-insensitively, against the message as `fold` writes it: simplified
+  characters, no separators between Chinese characters, Latin letters for look-alikes.
 - `QINGYUAN_CHAT_YOUNG_CONNECTION_DAYS` (14): how long a connection counts as young.
 - `QINGYUAN_CHAT_NEW_MEMBER_DAYS` (14): members verified more recently (or only through an
   appeal) send at the "new" rate.
@@ -30,6 +32,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import opencc
 from redis.asyncio import Redis
 from tortoise.expressions import Q
 from tortoise.timezone import now
@@ -152,11 +155,60 @@ def safety_settings(settings: Settings) -> SafetySettings:
 # --- scam nudges -----------------------------------------------------------------------------
 
 
+# Letters of other scripts that look like Latin ones (after casefolding), and digits written
+# for letters inside words: "bіtcoin" with a Cyrillic і, "сrурtо", "ρrofit", "b1tc0in".
+_LOOKALIKES = str.maketrans(
+    {
+        **dict.fromkeys("аɑα", "a"),
+        **dict.fromkeys("ьвβ", "b"),
+        **dict.fromkeys("сϲ", "c"),
+        **dict.fromkeys("ԁ", "d"),
+        **dict.fromkeys("еεё", "e"),
+        **dict.fromkeys("ɡ", "g"),
+        **dict.fromkeys("һ", "h"),
+        **dict.fromkeys("іιıї", "i"),
+        **dict.fromkeys("ј", "j"),
+        **dict.fromkeys("кκ", "k"),
+        **dict.fromkeys("ӏ", "l"),
+        **dict.fromkeys("оοσ", "o"),
+        **dict.fromkeys("рρ", "p"),
+        **dict.fromkeys("ԛ", "q"),
+        **dict.fromkeys("ѕ", "s"),
+        **dict.fromkeys("тτ", "t"),
+        **dict.fromkeys("υ", "u"),
+        **dict.fromkeys("νѵ", "v"),
+        **dict.fromkeys("ԝω", "w"),
+        **dict.fromkeys("хχ", "x"),
+        **dict.fromkeys("уү", "y"),
+    }
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"})
+_MIXED_WORD = re.compile(r"[a-z0-9@]*[a-z][a-z0-9@]*")
+_CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_BETWEEN_CJK = re.compile(rf"(?<={_CJK})[\W_]+(?={_CJK})")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])[a-z0-9](?:[\W_]+[a-z0-9](?![a-z0-9]))+")
+_TO_SIMPLIFIED = opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """`text` as the scam patterns see it, so that writing a word differently does not hide
+    it: compatibility forms folded (NFKC: full-width letters, digits and spaces), traditional
+    characters made simplified, case folded, look-alike letters of other scripts and digits
+    inside words read as Latin letters, and separators dropped between Chinese characters
+    ("转 账", "投_资") and between spaced-out letters ("U S D T")."""
+    text = _TO_SIMPLIFIED.convert(unicodedata.normalize("NFKC", text))
+    text = text.casefold().translate(_LOOKALIKES)
+    text = _MIXED_WORD.sub(lambda word: word[0].translate(_LEET), text)
+    text = _BETWEEN_CJK.sub("", text)
+    return _SPACED_LETTERS.sub(lambda run: re.sub(r"[\W_]+", "", run[0]), text)
+
+
 def scam_risk(rules: SafetySettings, connection: Connection, text: str) -> str | None:
-    """The first pattern category `text` matches, if the connection is still young."""
+    """The first pattern category `text` matches (as `fold` sees it), if the connection is
+    still young."""
     if now() - connection.created_at > rules.young_connection:
         return None
-    folded = unicodedata.normalize("NFKC", text)  # full-width letters and digits fold to ASCII
+    folded = fold(text)
     for category, pattern in rules.scam_patterns.items():
         if pattern.search(folded):
             return category

@@ -214,6 +214,46 @@ def test_scam_patterns_flag_zh_and_en(client, pair, text, category):
     assert run(client, Message.get, id=sent["id"]).risk == category
 
 
+EVASIONS = [
+    ("能不能先转 账给我五千", "money"),  # a space inside the word
+    ("先轉賬給我，下週還你", "money"),  # traditional characters
+    ("這個虛擬幣穩賺不賠", "investment"),
+    ("加 微 信 聊吧", "other_app"),
+    ("投_资.理*财", "investment"),  # punctuation as separators
+    ("U S D T 稳 赚", "investment"),  # spaced-out letters
+    ("ｂａｎｋ　ｃａｒｄ number?", "money"),  # full-width, ideographic space
+    ("let me teach you bіtcoin", "investment"),  # Cyrillic і
+    ("сrурtо is the future", "investment"),  # Cyrillic с, р, у, о
+    ("Guaranteed ρrofit, trust me", "investment"),  # Greek ρ
+    ("b1tc0in trading", "investment"),  # digits for letters
+]
+INNOCENT = [
+    "周末一起去爬山吗？",
+    "我们一起去看电影吧，七点见",
+    "We walked around Sloane Square",
+    "Meet at 5 pm by the lake?",
+    "我喜欢旅游和摄影",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), EVASIONS)
+def test_scam_patterns_see_through_spacing_script_and_lookalike_evasions(settings, text, category):
+    rules = safety.safety_settings(settings)
+    assert safety.scam_risk(rules, Connection(created_at=now()), text) == category
+
+
+@pytest.mark.parametrize("text", INNOCENT)
+def test_folding_does_not_flag_ordinary_messages(settings, text):
+    rules = safety.safety_settings(settings)
+    assert safety.scam_risk(rules, Connection(created_at=now()), text) is None
+
+
+def test_an_evasive_message_is_flagged_when_sent(client, pair):
+    token = log_in_as(client, pair.a)
+    sent = send(client, token, pair.connection_id, "先轉 賬給我").json()
+    assert run(client, Message.get, id=sent["id"]).risk == "money"
+
+
 def test_the_recipient_sees_a_localised_warning(client, pair):
     token = log_in_as(client, pair.a)
     send(client, token, pair.connection_id, "周末一起去爬山吗？")
