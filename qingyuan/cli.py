@@ -42,16 +42,18 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _check_servable(settings, args.workers)
-    import uvicorn
+    from qingyuan.web import server
 
-    uvicorn.run(
-        "qingyuan.web.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level="info",
+    server.run(
+        server.server_config(
+            settings,
+            "qingyuan.web.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
     )
     return 0
 
@@ -78,12 +80,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(migrate(settings))
     logins = asyncio.run(demo.seed(settings, members=args.members, progress=progress))
     progress("Starting the web app…")
-    import uvicorn
-
+    from qingyuan.web import server as web_server
     from qingyuan.web.app import create_app
 
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    config = web_server.server_config(
+        settings, create_app(settings), host=args.host, port=args.port, log_level="warning"
     )
     url = f"http://{_reachable_host(args.host)}:{args.port}/"
 
@@ -91,7 +92,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         progress("Serving.")
         print(demo.banner(url, logins, settings), flush=True)
 
-    if not asyncio.run(_serve(server, serving)):
+    import uvicorn
+
+    if not asyncio.run(_serve(uvicorn.Server(config), serving)):
         raise CommandError(f"Could not serve on {args.host}:{args.port} (see above).")
     return 0
 

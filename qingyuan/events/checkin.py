@@ -6,10 +6,15 @@ it cannot be forged or altered without the key. The typed code is 8 random chara
 alphabet without look-alikes (no 0/O, 1/I/L), stored with the registration: 32^8 ≈ 10^12
 codes, for a few thousand seats, so guessing one is hopeless and volunteers can read it out.
 
-A check-in is refused, with the reason, when the code is unknown or forged, the seat is not a
-confirmed one, the activity is another one than the volunteer's, it is cancelled, outside the
-window (from `QINGYUAN_CHECKIN_OPENS_MINUTES` before the start until the end) or the member
-has already entered.
+Only admins, and volunteers with a shift at the ticket's activity, check members in. A check-in
+is refused, with the reason, when the code is unknown or forged, the staff member has no shift
+there, the seat is not a confirmed one, the activity is another one than the volunteer's, it is
+cancelled, outside the window (from `QINGYUAN_CHECKIN_OPENS_MINUTES` before the start until the
+end) or the member has already entered. A typed code is guessable, so a typed code of another
+activity, or of one the volunteer is not staffing, is refused exactly like a code never issued
+(a refusal must not confirm that a code exists), and each staff member has
+`QINGYUAN_RATE_CHECKIN_CODE` (20/900) wrong typed codes per window. A QR token cannot be
+guessed or forged, so its refusals may say what is wrong.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from datetime import datetime, timedelta
 import qrcode
 import qrcode.constants
 import qrcode.image.svg
+from redis.asyncio import Redis
 from tortoise.timezone import now
 
 from qingyuan.events.models import (
@@ -34,12 +40,13 @@ from qingyuan.events.models import (
     Attendance,
     Registration,
     RegistrationStatus,
+    ShiftAssignment,
 )
 from qingyuan.events.settings import EventSettings
-from qingyuan.platform import audit
-from qingyuan.platform.errors import Conflict
+from qingyuan.platform import audit, ratelimit
+from qingyuan.platform.errors import Conflict, RateLimited
 from qingyuan.platform.i18n import gettext as _
-from qingyuan.platform.models import User
+from qingyuan.platform.models import Role, User
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -95,6 +102,9 @@ def refusal(reason: str, *, opens_minutes: int = 30) -> CheckInRefused:
         "unknown": _("This code is not valid. Please check it and try again."),
         "forged": _("This QR code was not issued by Qingyuan."),
         "other_activity": _("This ticket is for another activity."),
+        "not_staffed": _(
+            "You have no shift at this activity, so you cannot check members in there."
+        ),
         "not_confirmed": _("This registration does not hold a seat (cancelled or waitlisted)."),
         "cancelled_activity": _("This activity has been cancelled."),
         "too_early": _(
@@ -142,8 +152,53 @@ def check_window(config: EventSettings, activity: Activity, at: datetime) -> Non
         raise refusal("too_late")
 
 
+async def may_check_in(staff: User, activity_id: int) -> bool:
+    """Admins anywhere; a volunteer at an activity they have a shift at."""
+    if staff.role == Role.ADMIN:
+        return True
+    return await ShiftAssignment.filter(
+        volunteer_id=staff.id, shift__activity_id=activity_id
+    ).exists()
+
+
+async def _staffed_ticket(
+    config: EventSettings, staff: User, raw: str, activity_id: int | None, *, typed: bool
+) -> Registration:
+    """The ticket, if this staff member may check it in (at the activity they chose)."""
+    if activity_id is not None and not await may_check_in(staff, activity_id):
+        raise refusal("not_staffed")
+    registration = await find_ticket(config, raw)
+    if activity_id is not None and registration.activity_id != activity_id:
+        raise refusal("unknown" if typed else "other_activity")
+    if not await may_check_in(staff, registration.activity_id):
+        raise refusal("unknown" if typed else "not_staffed")
+    return registration
+
+
+async def _typed_attempt(
+    config: EventSettings, redis: Redis, staff: User, raw: str, activity_id: int | None
+) -> Registration:
+    """`_staffed_ticket` for a typed code, counting each one refused as unknown."""
+    bucket = f"checkin-code:{staff.id}"
+    verdict = await ratelimit.hit(redis, bucket, config.code_attempts)
+    if not verdict.allowed:
+        raise RateLimited(
+            verdict.retry_after,
+            _("Too many wrong check-in codes. Please wait, or scan the QR code instead."),
+        )
+    try:
+        registration = await _staffed_ticket(config, staff, raw, activity_id, typed=True)
+    except CheckInRefused as refused:
+        if refused.reason != "unknown":
+            await ratelimit.give_back(redis, bucket)
+        raise
+    await ratelimit.give_back(redis, bucket)
+    return registration
+
+
 async def check_in(
     config: EventSettings,
+    redis: Redis,
     staff: User,
     raw: str,
     *,
@@ -152,9 +207,10 @@ async def check_in(
 ) -> CheckIn:
     """Let one member in, once; the conditional update makes a double scan a refusal."""
     at = at or now()
-    registration = await find_ticket(config, raw)
-    if activity_id is not None and registration.activity_id != activity_id:
-        raise refusal("other_activity")
+    if (raw or "").strip().startswith(TOKEN_PREFIX):
+        registration = await _staffed_ticket(config, staff, raw, activity_id, typed=False)
+    else:
+        registration = await _typed_attempt(config, redis, staff, raw, activity_id)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise refusal("not_confirmed")
     activity = await Activity.get(id=registration.activity_id)

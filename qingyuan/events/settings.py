@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import RateLimit, Settings
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class EventSettings:
     no_show_lookback_days: int
     no_show_pause_days: int
     checkin_opens_minutes: int
+    code_attempts: RateLimit  # wrong typed check-in codes per staff member per window
 
 
 def event_settings(settings: Settings) -> EventSettings:
@@ -33,4 +34,5 @@ def event_settings(settings: Settings) -> EventSettings:
         no_show_lookback_days=int(env.get("QINGYUAN_NO_SHOW_LOOKBACK_DAYS", "90")),
         no_show_pause_days=int(env.get("QINGYUAN_NO_SHOW_PAUSE_DAYS", "30")),
         checkin_opens_minutes=int(env.get("QINGYUAN_CHECKIN_OPENS_MINUTES", "30")),
+        code_attempts=RateLimit.parse(env.get("QINGYUAN_RATE_CHECKIN_CODE", "20/900")),
     )

@@ -8,7 +8,9 @@ and English, replaceable by a setting) and the recipient sees a warning beside a
 Settings (from `Settings.extra`):
 
 - `QINGYUAN_CHAT_SCAM_PATTERNS`: JSON object, category → list of regular expressions; replaces
-  `DEFAULT_SCAM_PATTERNS` (categories without a warning text get the generic one).
+  `DEFAULT_SCAM_PATTERNS` (categories without a warning text get the generic one). They are
+  matched, case-insensitively, against the message as `fold` writes it: simplified
+  characters, no separators between Chinese characters, Latin letters for look-alikes.
 - `QINGYUAN_CHAT_YOUNG_CONNECTION_DAYS` (14): how long a connection counts as young.
 - `QINGYUAN_CHAT_NEW_MEMBER_DAYS` (14): members verified more recently (or only through an
   appeal) send at the "new" rate.
@@ -16,6 +18,8 @@ Settings (from `Settings.extra`):
   `QINGYUAN_RATE_CHAT_REPORTED` (10/3600): messages per window by verification level; a member
   with an open or upheld report against them sends at the reported rate whatever their level.
 - `QINGYUAN_CHAT_MAX_LENGTH` (1000): characters per message.
+- `QINGYUAN_RATE_REPORT` (10/86400): reports one member may file per window (a flood of
+  reports would bury real ones and put the reduced message rate on innocent members).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
+import opencc
 from redis.asyncio import Redis
 from tortoise.expressions import Q
 from tortoise.timezone import now
@@ -112,6 +117,7 @@ class SafetySettings:
     new_member: timedelta
     limits: dict[Level, RateLimit]
     max_length: int
+    report_limit: RateLimit
 
 
 def _compile(patterns: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
@@ -143,17 +149,67 @@ def safety_settings(settings: Settings) -> SafetySettings:
             Level.REPORTED: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_REPORTED", "10/3600")),
         },
         max_length=int(env.get("QINGYUAN_CHAT_MAX_LENGTH", "1000")),
+        report_limit=RateLimit.parse(env.get("QINGYUAN_RATE_REPORT", "10/86400")),
     )
 
 
 # --- scam nudges -----------------------------------------------------------------------------
 
 
+# Letters of other scripts that look like Latin ones (after casefolding), and digits written
+# for letters inside words: "bіtcoin" with a Cyrillic і, "сrурtо", "ρrofit", "b1tc0in".
+_LOOKALIKES = str.maketrans(
+    {
+        **dict.fromkeys("аɑα", "a"),
+        **dict.fromkeys("ьвβ", "b"),
+        **dict.fromkeys("сϲ", "c"),
+        **dict.fromkeys("ԁ", "d"),
+        **dict.fromkeys("еεё", "e"),
+        **dict.fromkeys("ɡ", "g"),
+        **dict.fromkeys("һ", "h"),
+        **dict.fromkeys("іιıї", "i"),
+        **dict.fromkeys("ј", "j"),
+        **dict.fromkeys("кκ", "k"),
+        **dict.fromkeys("ӏ", "l"),
+        **dict.fromkeys("оοσ", "o"),
+        **dict.fromkeys("рρ", "p"),
+        **dict.fromkeys("ԛ", "q"),
+        **dict.fromkeys("ѕ", "s"),
+        **dict.fromkeys("тτ", "t"),
+        **dict.fromkeys("υ", "u"),
+        **dict.fromkeys("νѵ", "v"),
+        **dict.fromkeys("ԝω", "w"),
+        **dict.fromkeys("хχ", "x"),
+        **dict.fromkeys("уү", "y"),
+    }
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"})
+_MIXED_WORD = re.compile(r"[a-z0-9@]*[a-z][a-z0-9@]*")
+_CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_BETWEEN_CJK = re.compile(rf"(?<={_CJK})[\W_]+(?={_CJK})")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])[a-z0-9](?:[\W_]+[a-z0-9](?![a-z0-9]))+")
+_TO_SIMPLIFIED = opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """`text` as the scam patterns see it, so that writing a word differently does not hide
+    it: compatibility forms folded (NFKC: full-width letters, digits and spaces), traditional
+    characters made simplified, case folded, look-alike letters of other scripts and digits
+    inside words read as Latin letters, and separators dropped between Chinese characters
+    ("转 账", "投_资") and between spaced-out letters ("U S D T")."""
+    text = _TO_SIMPLIFIED.convert(unicodedata.normalize("NFKC", text))
+    text = text.casefold().translate(_LOOKALIKES)
+    text = _MIXED_WORD.sub(lambda word: word[0].translate(_LEET), text)
+    text = _BETWEEN_CJK.sub("", text)
+    return _SPACED_LETTERS.sub(lambda run: re.sub(r"[\W_]+", "", run[0]), text)
+
+
 def scam_risk(rules: SafetySettings, connection: Connection, text: str) -> str | None:
-    """The first pattern category `text` matches, if the connection is still young."""
+    """The first pattern category `text` matches (as `fold` sees it), if the connection is
+    still young."""
     if now() - connection.created_at > rules.young_connection:
         return None
-    folded = unicodedata.normalize("NFKC", text)  # full-width letters and digits fold to ASCII
+    folded = fold(text)
     for category, pattern in rules.scam_patterns.items():
         if pattern.search(folded):
             return category

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from qingyuan.platform.settings import RateLimit
+from qingyuan.platform.errors import RateLimited, UserError
+from qingyuan.platform.settings import RateLimit, Settings
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,29 @@ async def peek(redis: Redis, bucket: str, rule: RateLimit) -> Verdict:
 
 async def reset(redis: Redis, bucket: str) -> None:
     await redis.delete(f"ratelimit:{bucket}")
+
+
+def rule(settings: Settings, name: str, default: str) -> RateLimit:
+    """The limit `name` (e.g. QINGYUAN_RATE_REPORT) from the settings, `default` if unset."""
+    return RateLimit.parse(settings.extra.get(name, default))
+
+
+@asynccontextmanager
+async def attempt(redis: Redis, bucket: str, limit: RateLimit, message: str) -> AsyncIterator[None]:
+    """One rate-limited action. It is counted before it runs, so concurrent calls cannot
+    slip past the limit; once the window is full it is a 429 saying `message`; and if the
+    action refuses its input (any `UserError`) the count is given back: bad input costs
+    nothing."""
+    verdict = await hit(redis, bucket, limit)
+    if not verdict.allowed:
+        raise RateLimited(verdict.retry_after, message)
+    try:
+        yield
+    except UserError:
+        await give_back(redis, bucket)
+        raise
+
+
+async def give_back(redis: Redis, bucket: str) -> None:
+    """Uncount one event counted by `hit` (it turned out not to be one that is limited)."""
+    await redis.decr(f"ratelimit:{bucket}")

@@ -27,6 +27,9 @@ from qingyuan.verification.pipeline import decide
 from qingyuan.verification.registration import ID_PURPOSE, NAME_PURPOSE
 
 APPEAL_MIN, APPEAL_MAX = 10, 1000
+# An unmasking reason is read by auditors: a word or two ("check") says nothing.
+UNMASK_REASON_MIN = 10
+UNMASK_REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -115,9 +118,15 @@ async def get_for_review(member_id: int) -> Member:
 async def unmask(cipher: PIICipher, admin: User, member: Member, reason: str) -> PersonalData:
     """The plain personal data, for a stated reason that goes to the audit log."""
     reason = reason.strip()
-    if len(reason) < 5:
+    if not UNMASK_REASON_MIN <= len(reason) <= UNMASK_REASON_MAX:
         raise ValidationFailed(
-            fields={"reason": _("Say why you need to see this (at least 5 characters).")}
+            fields={
+                "reason": _(
+                    "Say why you need to see this, in %(min)d to %(max)d characters.",
+                    min=UNMASK_REASON_MIN,
+                    max=UNMASK_REASON_MAX,
+                )
+            }
         )
     await audit.record(
         admin, "member.unmasked", target_type="member", target_id=member.id, reason=reason

@@ -147,7 +147,12 @@ def build_schema(routes: Iterable[BaseRoute]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "qy_session"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "qy_session",
+                    "description": "Named __Host-qy_session (Secure) outside development",
+                },
             },
             "schemas": {"Error": ERROR_SCHEMA},
         },

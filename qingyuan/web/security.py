@@ -24,12 +24,17 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.sessions import Session
+from qingyuan.platform.settings import Settings
 
 SESSION_COOKIE = "qy_session"
+# Over HTTPS the session cookie is a `__Host-` cookie: browsers accept it only with Secure,
+# Path=/ and no Domain, so neither a plain-http page nor a sibling subdomain can plant one.
+SECURE_SESSION_COOKIE = "__Host-qy_session"
 ANON_COOKIE = "qy_anon"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PREFERENCE_SECONDS = 365 * 24 * 3600
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -38,10 +43,15 @@ def kernel_of(request: Request) -> Kernel:
     return request.app.state.kernel
 
 
+def session_cookie_name(settings: Settings) -> str:
+    """`__Host-qy_session` where cookies must be Secure, `qy_session` in plain-http dev."""
+    return SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE
+
+
 async def current_session(request: Request) -> Session | None:
     """The live session of this request, loaded once per request."""
     if "session" not in request.scope.setdefault("qingyuan", {}):
-        session_id = request.cookies.get(SESSION_COOKIE)
+        session_id = request.cookies.get(session_cookie_name(kernel_of(request).settings))
         session = await kernel_of(request).sessions.load(session_id) if session_id else None
         request.scope["qingyuan"]["session"] = session
     return request.scope["qingyuan"]["session"]
@@ -88,7 +98,34 @@ def set_private_cookie(request: Request, response: Response, name: str, value: s
 
 
 def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
-    set_private_cookie(request, response, SESSION_COOKIE, session_id)
+    name = session_cookie_name(kernel_of(request).settings)
+    set_private_cookie(request, response, name, session_id)
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    """Expire the session cookie with the flags it was set with (a `__Host-` cookie is only
+    replaced by one that is Secure too)."""
+    settings = kernel_of(request).settings
+    response.delete_cookie(
+        session_cookie_name(settings),
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def set_preference_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """A long-lived display preference (language, large text): Secure like every cookie here
+    whenever the deployment says cookies must be."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=PREFERENCE_SECONDS,
+        samesite="lax",
+        secure=kernel_of(request).settings.secure_cookies,
+        path="/",
+    )
 
 
 def remember_visitor(request: Request, response: Response) -> None:

@@ -103,6 +103,14 @@ def test_admin_creates_member_signs_up_volunteer_checks_in(site: Site, new_phone
     expect(admin.get_by_role("heading", level=1)).to_have_text("周末飞盘交友 · 西湖")
     assert_accessible(admin)
     screenshot(admin, "activities-admin-created")
+    # only volunteers with a shift at the activity check members in there
+    admin.locator("#shift-role").fill("签到")
+    admin.locator("#shift-start").fill(local(start - timedelta(minutes=30)))
+    admin.locator("#shift-end").fill(local(start))
+    admin.get_by_role("button", name="添加岗位").click()
+    admin.locator("#assign-volunteer").select_option(label="红娘李姐")
+    admin.get_by_role("button", name="安排", exact=True).click()
+    expect(admin.get_by_text("1 / 1 人")).to_be_visible()
 
     member = new_phone()
     log_in(member, site, MEMBER_PHONE, "/home")

@@ -70,10 +70,11 @@ def test_member_signs_up_and_sees_the_ticket_page(client, members, create_activi
 
 
 def test_volunteer_checks_in_by_typed_code_on_the_page(
-    client, members, create_activity, volunteer_headers
+    client, members, create_activity, volunteer_headers, on_shift
 ):
     person = members(1)[0]
     activity = create_activity(**soon())
+    on_shift(activity)
     client.post(f"/api/v1/activities/{activity}/registration", headers=person.headers)
     code = client.get(f"/api/v1/activities/{activity}/ticket", headers=person.headers).json()[
         "code"
@@ -94,10 +95,11 @@ def test_volunteer_checks_in_by_typed_code_on_the_page(
 
 
 def test_after_the_activity_members_rate_and_pick_on_the_page(
-    client, members, create_activity, admin_headers, volunteer_headers
+    client, members, create_activity, admin_headers, volunteer_headers, on_shift
 ):
     a, b = members(2, seed=22)
     activity = create_activity(**soon())
+    on_shift(activity)
     for person in (a, b):
         client.post(f"/api/v1/activities/{activity}/registration", headers=person.headers)
         code = client.get(f"/api/v1/activities/{activity}/ticket", headers=person.headers)

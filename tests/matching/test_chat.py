@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -99,13 +100,24 @@ def test_form_fallback_sends_and_shows_errors(client, pair):
     assert no_token.status_code == 403
 
 
-def test_reading_the_chat_page_clears_its_unread_count(client, pair):
+def test_opening_the_chat_page_changes_nothing_until_it_posts_read(client, pair):
+    """GET is safe (a prefetch or a link preview must not send read receipts); the page marks
+    messages read with a POST (its script, or the plain form), up to what it showed."""
     token = log_in_as(client, pair.a)
-    send(client, token, pair.connection_id, "one")
-    log_in_as(client, pair.b)
+    first = send(client, token, pair.connection_id, "one").json()
+    token = log_in_as(client, pair.b)
+    page = client.get(f"/connections/{pair.connection_id}")
+    assert page.status_code == 200 and 'action="/connections/' in page.text
     assert client.get("/api/v1/unread").json()["total"] == 1
-    client.get(f"/connections/{pair.connection_id}")
-    assert client.get("/api/v1/unread").json()["total"] == 0
+    later = log_in_as(client, pair.a)
+    send(client, later, pair.connection_id, "two, after B's page was drawn")
+    token = log_in_as(client, pair.b)
+    url = f"/connections/{pair.connection_id}/read"
+    form = {"csrf_token": token, "up_to": str(first["id"])}
+    done = client.post(url, data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert client.get("/api/v1/unread").json()["total"] == 1  # "two" was not on the page
+    assert client.post(url, data={"csrf_token": token, "up_to": "x"}).status_code == 422
 
 
 def test_websocket_delivers_to_the_recipient(client, pair):
@@ -207,3 +219,24 @@ def test_a_suspended_members_chats_take_no_new_messages(client, pair):
     assert response.status_code == 409, response.text
     assert response.json()["error"]["message"] == "该聊天已不可用。"
     assert run(client, Message.filter(connection_id=pair.connection_id).count) == 0
+
+
+def test_an_open_socket_stops_delivering_when_its_member_loses_verification(
+    make_settings, make_client
+):
+    """Verification can end while a socket is open (consent withdrawn, a failed re-check):
+    the socket's periodic check closes it, and nothing sent afterwards reaches it."""
+    client = make_client(make_settings(QINGYUAN_CHAT_SESSION_CHECK_SECONDS="0.2"))
+    pair = connected_pair(client)
+    token = log_in_as(client, pair.b)
+    with client.websocket_connect("/ws/chat", headers={"origin": "http://testserver"}) as socket:
+        withdrawn = client.delete("/api/v1/me/consent", headers={"X-CSRF-Token": token})
+        assert withdrawn.status_code == 200 and withdrawn.json()["status"] != "verified"
+        time.sleep(0.5)  # past one check interval
+        send(client, log_in_as(client, pair.a), pair.connection_id, "are you still there?")
+        pool = ThreadPoolExecutor(1)  # a socket left open must fail the test, not hang it
+        try:
+            message = pool.submit(socket.receive).result(timeout=10)
+        finally:
+            pool.shutdown(wait=False)
+        assert (message["type"], message.get("code")) == ("websocket.close", 1008)

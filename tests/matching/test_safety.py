@@ -171,6 +171,26 @@ def test_report_form_page(client, pair):
     assert run(client, Report.get).reason == "harassment"
 
 
+def test_reports_cannot_be_flooded(make_settings, make_client):
+    """A member files at most QINGYUAN_RATE_REPORT reports per window (API and form alike);
+    a refused report (bad input) does not use up the allowance."""
+    client = make_client(make_settings(QINGYUAN_RATE_REPORT="2/3600"))
+    pair = connected_pair(client)
+    token = log_in_as(client, pair.b)
+    url = f"/api/v1/connections/{pair.connection_id}/report"
+    assert post(client, url, token, {"reason": "boring"}).status_code == 422
+    for _ in range(2):
+        assert post(client, url, token, {"reason": "scam"}).status_code == 201
+    flooded = post(client, url, token, {"reason": "scam"})
+    assert flooded.status_code == 429 and int(flooded.headers["retry-after"]) > 0
+    assert "举报" in flooded.json()["error"]["message"]
+    form = client.post(
+        f"/connections/{pair.connection_id}/report", data={"csrf_token": token, "reason": "scam"}
+    )
+    assert form.status_code == 429 and "举报" in form.text
+    assert run(client, Report.all().count) == 2
+
+
 # --- scam warnings ---------------------------------------------------------------------------
 
 SCAMS = [
@@ -192,6 +212,46 @@ def test_scam_patterns_flag_zh_and_en(client, pair, text, category):
     sent = send(client, token, pair.connection_id, text).json()
     assert sent["warning"] is None  # the sender is not told which words tripped it
     assert run(client, Message.get, id=sent["id"]).risk == category
+
+
+EVASIONS = [
+    ("能不能先转 账给我五千", "money"),  # a space inside the word
+    ("先轉賬給我，下週還你", "money"),  # traditional characters
+    ("這個虛擬幣穩賺不賠", "investment"),
+    ("加 微 信 聊吧", "other_app"),
+    ("投_资.理*财", "investment"),  # punctuation as separators
+    ("U S D T 稳 赚", "investment"),  # spaced-out letters
+    ("ｂａｎｋ　ｃａｒｄ number?", "money"),  # full-width, ideographic space
+    ("let me teach you bіtcoin", "investment"),  # Cyrillic і
+    ("сrурtо is the future", "investment"),  # Cyrillic с, р, у, о
+    ("Guaranteed ρrofit, trust me", "investment"),  # Greek ρ
+    ("b1tc0in trading", "investment"),  # digits for letters
+]
+INNOCENT = [
+    "周末一起去爬山吗？",
+    "我们一起去看电影吧，七点见",
+    "We walked around Sloane Square",
+    "Meet at 5 pm by the lake?",
+    "我喜欢旅游和摄影",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), EVASIONS)
+def test_scam_patterns_see_through_spacing_script_and_lookalike_evasions(settings, text, category):
+    rules = safety.safety_settings(settings)
+    assert safety.scam_risk(rules, Connection(created_at=now()), text) == category
+
+
+@pytest.mark.parametrize("text", INNOCENT)
+def test_folding_does_not_flag_ordinary_messages(settings, text):
+    rules = safety.safety_settings(settings)
+    assert safety.scam_risk(rules, Connection(created_at=now()), text) is None
+
+
+def test_an_evasive_message_is_flagged_when_sent(client, pair):
+    token = log_in_as(client, pair.a)
+    sent = send(client, token, pair.connection_id, "先轉 賬給我").json()
+    assert run(client, Message.get, id=sent["id"]).risk == "money"
 
 
 def test_the_recipient_sees_a_localised_warning(client, pair):

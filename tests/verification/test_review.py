@@ -7,7 +7,8 @@ import re
 import pytest
 
 from qingyuan.platform.models import AuditEntry, Role
-from tests.conftest import login, run
+from qingyuan.verification.models import AppealStatus, Member
+from tests.conftest import add_user, login, run
 from tests.verification.platform_support import CHEN, ZHENG_MARRIED, register, verify
 
 
@@ -64,10 +65,11 @@ def test_admin_queue_is_masked_and_unmasking_is_audited(client, make_user, rejec
     url = f"/admin/verification/{rejected['member_id']}/unmask"
     refused = client.post(url, data={"csrf_token": token_of(page.text), "reason": ""})
     assert refused.status_code == 422 and "郑国强" not in refused.text
-    shown = client.post(url, data={"csrf_token": token_of(page.text), "reason": "核对申诉材料"})
+    reason = "核对申诉材料中的婚姻状况记录"
+    shown = client.post(url, data={"csrf_token": token_of(page.text), "reason": reason})
     assert "郑国强" in shown.text and "330106198806160932" in shown.text
     entry = run(client, AuditEntry.get, action="member.unmasked")
-    assert entry.actor_id == admin.id and entry.reason == "核对申诉材料"
+    assert entry.actor_id == admin.id and entry.reason == reason
     assert entry.target_id == str(rejected["member_id"])
 
 
@@ -153,3 +155,41 @@ def test_approved_appeal_moves_the_reasons_aside(client, make_user, rejected):
     assert body["status"] == "verified" and body["reasons"] == []
     assert [r["code"] for r in body["overridden_reasons"]] == ["married"]
     assert "申诉已通过" in client.get("/verification").text
+
+
+def test_re_appeals_cannot_be_flooded(make_settings, make_client):
+    """After an upheld appeal a member may appeal again, but only QINGYUAN_RATE_APPEAL times
+    per window; a refused (too short) appeal does not count."""
+    client = make_client(make_settings(QINGYUAN_RATE_APPEAL="1/3600"))
+    created = register(client, ZHENG_MARRIED)
+    verify(client, created["member_id"])
+    url, headers = "/api/v1/me/verification/appeal", {"X-CSRF-Token": created["csrf_token"]}
+    assert client.post(url, json={"text": "no"}, headers=headers).status_code == 422
+    text = {"text": "我已于去年离婚，民政记录尚未更新。"}
+    assert client.post(url, json=text, headers=headers).status_code == 200
+    upheld = Member.filter(id=created["member_id"]).update
+    run(client, upheld, appeal_status=AppealStatus.UPHELD)
+    again = client.post(url, json=text, headers=headers)
+    assert again.status_code == 429 and "申诉" in again.json()["error"]["message"]
+    form = client.post("/verification/appeal", data={"csrf_token": created["csrf_token"], **text})
+    assert form.status_code == 429 and "申诉" in form.text
+    assert run(client, Member.get, id=created["member_id"]).appeal_status == AppealStatus.UPHELD
+
+
+def test_unmasking_needs_a_meaningful_reason_and_is_rate_limited(make_settings, make_client):
+    client = make_client(make_settings(QINGYUAN_RATE_UNMASK="2/3600"))
+    created = register(client, ZHENG_MARRIED)
+    verify(client, created["member_id"])
+    client.cookies.clear()
+    login(client, add_user(client, "13800000001", Role.ADMIN))
+    url = f"/admin/verification/{created['member_id']}/unmask"
+    token = token_of(client.get(f"/admin/verification/{created['member_id']}").text)
+    for vague in ("核对申诉材料", "see it", "x" * 501):
+        refused = client.post(url, data={"csrf_token": token, "reason": vague})
+        assert refused.status_code == 422 and "郑国强" not in refused.text
+    reason = "核对申诉材料中的婚姻状况记录"
+    for _ in range(2):
+        assert "郑国强" in client.post(url, data={"csrf_token": token, "reason": reason}).text
+    flooded = client.post(url, data={"csrf_token": token, "reason": reason})
+    assert flooded.status_code == 429 and "郑国强" not in flooded.text
+    assert run(client, AuditEntry.filter(action="member.unmasked").count) == 2

@@ -62,6 +62,7 @@ MATRIX = [
     ),
     ("GET", "/connections/{cid}", None, (303, 403, 200, 404, 404, 404)),
     ("POST", "/connections/{cid}/messages", ("form", {"text": ""}), (403, 403, 422, 404, 404, 404)),
+    ("POST", "/connections/{cid}/read", ("form", {"up_to": "x"}), (403, 403, 422, 404, 404, 404)),
     ("GET", "/connections/{cid}/report", None, (303, 403, 200, 404, 404, 404)),
     ("POST", "/connections/{cid}/report", ("form", {}), (403, 403, 422, 404, 404, 404)),
     ("GET", "/introductions", None, (303, 403, 200, 200, 404, 404)),

@@ -21,7 +21,13 @@ from qingyuan.events import (
     volunteers,
 )
 from qingyuan.events.models import Activity, Shift
-from qingyuan.platform.errors import Conflict, NotFound, UserError, ValidationFailed
+from qingyuan.platform.errors import (
+    Conflict,
+    NotFound,
+    RateLimited,
+    UserError,
+    ValidationFailed,
+)
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
 from qingyuan.web.openapi import ApiRoute
@@ -116,7 +122,11 @@ async def checkin_api(request: Request) -> Response:
     ):
         raise ValidationFailed(fields={"activity_id": _("Choose an activity.")})
     entry = await checkin.check_in(
-        config_of(request), await _staff(request), code, activity_id=activity_id
+        config_of(request),
+        kernel_of(request).redis,
+        await _staff(request),
+        code,
+        activity_id=activity_id,
     )
     return JSONResponse(
         {
@@ -341,15 +351,19 @@ async def _checkin_page(
     request: Request,
     *,
     result: checkin.CheckIn | None = None,
-    error: checkin.CheckInRefused | None = None,
+    error: checkin.CheckInRefused | RateLimited | None = None,
     chosen: int | None = None,
 ) -> Response:
     start = now()
-    today = await Activity.filter(
+    query = Activity.filter(
         status=activities.ActivityStatus.SCHEDULED,
         starts_at__lte=start + timedelta(hours=12),
         ends_at__gte=start,
-    ).order_by("starts_at")
+    )
+    staff = await _staff(request)
+    if staff.role != Role.ADMIN:  # volunteers check in where they have a shift
+        query = query.filter(shifts__assignments__volunteer_id=staff.id).distinct()
+    today = await query.order_by("starts_at")
     return await render(
         request,
         "staff/checkin.html",
@@ -371,11 +385,12 @@ async def checkin_submit(request: Request) -> Response:
     try:
         entry = await checkin.check_in(
             config_of(request),
+            kernel_of(request).redis,
             await _staff(request),
             str(form.get("code", ""))[:200],
             activity_id=chosen,
         )
-    except checkin.CheckInRefused as error:
+    except (checkin.CheckInRefused, RateLimited) as error:
         return await _checkin_page(request, error=error, chosen=chosen)
     return await _checkin_page(request, result=entry, chosen=chosen)
 
@@ -621,13 +636,15 @@ routes = [
         "/api/v1/staff/checkins",
         checkin_api,
         method="POST",
-        summary="Check a member in by scanned QR token or typed code (volunteers, admins)",
+        summary="Check a member in by scanned QR token or typed code (admins, and volunteers "
+        "with a shift at the ticket's activity; 429 after QINGYUAN_RATE_CHECKIN_CODE wrong typed "
+        "codes)",
         body={
             "type": "object",
             "required": ["code"],
             "properties": {"code": {"type": "string"}, "activity_id": {"type": "integer"}},
         },
-        errors=(404, 409),
+        errors=(404, 409, 429),
         responses={200: CHECKIN_SCHEMA},
     ),
 ]

@@ -15,7 +15,7 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import AuditEntry, Role, User
 from qingyuan.web.openapi import ApiRoute, build_schema
 from qingyuan.web.security import (
-    SESSION_COOKIE,
+    clear_session_cookie,
     current_session,
     current_user,
     guard,
@@ -95,7 +95,7 @@ async def create_session(request: Request) -> Response:
 async def delete_session(request: Request) -> Response:
     await login.log_out(kernel_of(request), await current_session(request))
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(request, response)
     return response
 
 

@@ -20,14 +20,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from qingyuan.matching import chat, safety
 from qingyuan.matching.cards import member_card
 from qingyuan.matching.models import Report, ReportReason
+from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, UserError
+from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.models import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import SESSION_COOKIE, current_user, guard, kernel_of
+from qingyuan.web.security import current_user, guard, kernel_of, session_cookie_name
 from qingyuan.web.templating import render
 
 MESSAGE_SCHEMA: dict[str, Any] = {
@@ -183,7 +185,11 @@ async def _report(request: Request, user: User, reason: Any, details: Any) -> Re
         user.id, request.path_params["connection_id"], open_only=False
     )
     other = chat.other_side(connection, user.id)
-    return await safety.report(user.id, other, reason, details, connection.id)
+    kernel = kernel_of(request)
+    too_many = _("You have sent many reports recently. Please wait before reporting again.")
+    limit = rules_of(kernel).report_limit
+    async with ratelimit.attempt(kernel.redis, f"report:{user.id}", limit, too_many):
+        return await safety.report(user.id, other, reason, details, connection.id)
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -194,8 +200,6 @@ async def _chat_page(
 ) -> Response:
     connection_id = request.path_params["connection_id"]
     connection = await chat.connection_for(user.id, connection_id)
-    if error is None:  # looking at the chat is reading it
-        await chat.mark_read(kernel_of(request).redis, user.id, connection.id)
     messages, has_more = await chat.list_messages(
         user.id, connection.id, before=request.query_params.get("before")
     )
@@ -209,6 +213,7 @@ async def _chat_page(
         "text": text,
         "max_length": rules_of(kernel_of(request)).max_length,
         "timezone": kernel_of(request).settings.timezone,
+        "unread": (await chat.unread_counts(user.id)).get(connection.id, 0),
     }
     return await render(request, "chat.html", context, status_code=error.status if error else 200)
 
@@ -229,6 +234,17 @@ async def send_page(request: Request) -> Response:
             raise
         return await _chat_page(request, user, error, text if isinstance(text, str) else "")
     return RedirectResponse(f"/connections/{sent['connection_id']}#m{sent['id']}", status_code=303)
+
+
+@guard(login=True)
+async def read_page(request: Request) -> Response:
+    """Mark read up to the last message the page showed (the form's `up_to`): viewing the chat
+    is a GET and changes nothing, so the page posts here (its script uses the API's POST)."""
+    user = await verified_member(request)
+    connection_id = request.path_params["connection_id"]
+    up_to = (await request.form()).get("up_to")
+    await chat.mark_read(kernel_of(request).redis, user.id, connection_id, up_to)
+    return RedirectResponse(f"/connections/{connection_id}", status_code=303)
 
 
 @guard(login=True)
@@ -284,9 +300,10 @@ def _same_origin(websocket: WebSocket) -> bool:
     return (parts.scheme, parts.netloc) == (scheme, websocket.url.netloc)
 
 
-async def _socket_user(websocket: WebSocket) -> User | None:
-    session_id = websocket.cookies.get(SESSION_COOKIE)
-    kernel: Kernel = websocket.app.state.kernel
+async def _socket_user(kernel: Kernel, session_id: str | None) -> User | None:
+    """The member behind a socket's session while they may still chat: the session lives, the
+    account is an active member's, and the verification holds (consent can be withdrawn and a
+    re-check can fail while a socket is open)."""
     session = await kernel.sessions.load(session_id) if session_id else None
     if session is None:
         return None
@@ -303,30 +320,37 @@ async def _socket_user(websocket: WebSocket) -> User | None:
 async def chat_socket(websocket: WebSocket) -> None:
     """Deliver this member's chat events as JSON: `message` (as this member sees it),
     `read` and `ended`. Refused before the handshake without a same-site Origin and a session;
-    closed when the account is suspended (`revoked`) or the session ends (logout, expiry),
-    which the socket checks every QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15)."""
-    if not _same_origin(websocket) or (user := await _socket_user(websocket)) is None:
+    closed when the account is suspended (`revoked`), or when the check that runs every
+    QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15), busy or quiet, finds the session ended (logout,
+    expiry) or the member no longer verified or active."""
+    kernel: Kernel = websocket.app.state.kernel
+    session_id = websocket.cookies.get(session_cookie_name(kernel.settings))
+    if not _same_origin(websocket) or (user := await _socket_user(kernel, session_id)) is None:
         await websocket.close(code=1008)
         return
-    kernel: Kernel = websocket.app.state.kernel
-    session_id = websocket.cookies[SESSION_COOKIE]
     check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
+    loop = asyncio.get_running_loop()
     async with hub_of(kernel).listen(user.id) as queue:
         await websocket.accept()
         closed = asyncio.create_task(_wait_closed(websocket))
         getter: asyncio.Task | None = None
+        next_check = loop.time() + check
         try:
             while not closed.done():
                 getter = getter or asyncio.create_task(queue.get())
                 done, _ = await asyncio.wait(
-                    {getter, closed}, timeout=check, return_when=asyncio.FIRST_COMPLETED
+                    {getter, closed},
+                    timeout=max(next_check - loop.time(), 0),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 if closed in done:
                     break
-                if getter not in done:  # quiet for a while: is the member still logged in?
-                    if not await kernel.sessions.alive(session_id):
+                if loop.time() >= next_check:  # still logged in, active and verified?
+                    if await _socket_user(kernel, session_id) is None:
                         await websocket.close(code=1008)
                         break
+                    next_check = loop.time() + check
+                if getter not in done:
                     continue
                 event, getter = getter.result(), None
                 if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
@@ -413,7 +437,7 @@ routes = [
         "/api/v1/connections/{connection_id:id}/report",
         report_api,
         method="POST",
-        summary="Report the other member to the moderators",
+        summary="Report the other member to the moderators (QINGYUAN_RATE_REPORT per member)",
         body={
             "type": "object",
             "required": ["reason"],
@@ -422,7 +446,7 @@ routes = [
                 "details": {"type": "string", "maxLength": 2000},
             },
         },
-        errors=(404,),
+        errors=(404, 429),
         responses={
             201: {
                 "type": "object",
@@ -441,6 +465,7 @@ routes = [
     ),
     Route("/connections/{connection_id:id}", chat_page),
     Route("/connections/{connection_id:id}/messages", send_page, methods=["POST"]),
+    Route("/connections/{connection_id:id}/read", read_page, methods=["POST"]),
     Route("/connections/{connection_id:id}/block", block_page, methods=["POST"]),
     Route("/connections/{connection_id:id}/report", report_page, methods=["GET", "POST"]),
     WebSocketRoute("/ws/chat", chat_socket),

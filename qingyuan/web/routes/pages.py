@@ -14,17 +14,17 @@ from qingyuan.verification.review import member_of
 from qingyuan.web.notices import notice_json
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
-    SESSION_COOKIE,
+    clear_session_cookie,
     current_session,
     current_user,
     guard,
     kernel_of,
     safe_next,
+    set_preference_cookie,
     set_session_cookie,
 )
 from qingyuan.web.templating import LANGUAGE_COOKIE, LARGE_TEXT_COOKIE, render
 
-ONE_YEAR = 365 * 24 * 3600
 HOME_NOTICES = 5
 
 
@@ -65,7 +65,7 @@ async def login_submit(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     await login.log_out(kernel_of(request), await current_session(request))
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(request, response)
     return response
 
 
@@ -84,7 +84,7 @@ async def set_language(request: Request) -> Response:
     language = str(form.get("language", ""))
     response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
     if language in LOCALES:
-        response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="lax")
+        set_preference_cookie(request, response, LANGUAGE_COOKIE, language)
     return response
 
 
@@ -93,7 +93,7 @@ async def set_large_text(request: Request) -> Response:
     form = await request.form()
     enabled = "1" if form.get("large_text") == "1" else "0"
     response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
-    response.set_cookie(LARGE_TEXT_COOKIE, enabled, max_age=ONE_YEAR, samesite="lax")
+    set_preference_cookie(request, response, LARGE_TEXT_COOKIE, enabled)
     return response
 
 

@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, UserError
+from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.login import log_out
 from qingyuan.platform.models import Role
 from qingyuan.platform.sessions import Session
@@ -112,11 +114,21 @@ async def my_verification(request: Request) -> Response:
     return JSONResponse(await verification_json(await _own_member(request)))
 
 
+async def _appeal(request: Request, member: Member, text: str) -> None:
+    """Appeal, at most QINGYUAN_RATE_APPEAL times per window: an upheld appeal may be made
+    again, but not in a flood that buries the review queue."""
+    kernel = kernel_of(request)
+    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_APPEAL", "3/2592000")
+    too_many = _("You have appealed several times recently. Please wait before appealing again.")
+    async with ratelimit.attempt(kernel.redis, f"appeal:{member.id}", limit, too_many):
+        await review.appeal(member, text)
+
+
 @guard(login=True)
 async def appeal_api(request: Request) -> Response:
     member = await _own_member(request)
     text = (await json_body(request)).get("text")
-    await review.appeal(member, text if isinstance(text, str) else "")
+    await _appeal(request, member, text if isinstance(text, str) else "")
     return JSONResponse(await verification_json(member))
 
 
@@ -170,7 +182,7 @@ async def appeal_page(request: Request) -> Response:
     member = await _own_member(request)
     form = await request.form()
     try:
-        await review.appeal(member, str(form.get("text", "")))
+        await _appeal(request, member, str(form.get("text", "")))
     except UserError as error:
         context = {
             "member": member,
@@ -225,10 +237,14 @@ async def unmask_member(request: Request) -> Response:
     admin = await current_user(request)
     assert admin is not None
     form = await request.form()
+    kernel = kernel_of(request)
+    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_UNMASK", "30/3600")
+    too_many = _("You have unmasked many members recently. Please wait a while.")
     try:
-        unmasked = await review.unmask(
-            kernel_of(request).cipher, admin, member, str(form.get("reason", ""))
-        )
+        async with ratelimit.attempt(kernel.redis, f"unmask:{admin.id}", limit, too_many):
+            unmasked = await review.unmask(
+                kernel.cipher, admin, member, str(form.get("reason", ""))
+            )
     except UserError as error:
         return await render(
             request,
@@ -301,8 +317,8 @@ routes = [
         "/api/v1/me/verification/appeal",
         appeal_api,
         method="POST",
-        summary="Appeal a rejection",
-        errors=(404, 409),
+        summary="Appeal a rejection (again after an upheld one; QINGYUAN_RATE_APPEAL per member)",
+        errors=(404, 409, 429),
         body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
         responses={200: VERIFICATION_SCHEMA},
     ),

@@ -72,8 +72,24 @@
   }
 
   function markRead(upTo) {
-    fetch(`${api}/read`, { method: "POST", headers, body: JSON.stringify({ up_to: upTo }) })
+    return fetch(`${api}/read`, { method: "POST", headers, body: JSON.stringify({ up_to: upTo }) })
       .catch(() => {});
+  }
+
+  // Opening the page (a GET) changes nothing: the page itself says what it showed was read,
+  // then updates the unread count in the navigation.
+  async function readShown() {
+    const readForm = document.getElementById("read-form");
+    if (!readForm) return;
+    const response = await markRead(Number(readForm.elements.up_to.value));
+    if (!response || !response.ok) return;
+    readForm.remove();
+    const unread = await fetch("/api/v1/unread");
+    if (!unread.ok) return;
+    const { total } = await unread.json();
+    const badge = document.querySelector('nav a[href="/connections"] .count-badge');
+    if (badge && total === 0) badge.remove();
+    else if (badge) badge.firstChild.textContent = String(total);
   }
 
   function showError(message) {
@@ -158,5 +174,6 @@
     }
   });
 
+  readShown().catch(() => {});
   connect();
 })();
