@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
@@ -31,7 +33,7 @@ class DatabaseNotMigrated(RuntimeError):
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             label: {
                 "models": [f"{package}.models"],
@@ -43,6 +45,21 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """The URL as Tortoise takes it. Operators write libpq's `sslmode=verify-full`, but
+    Tortoise passes URL parameters to asyncpg as keywords and `asyncpg.connect()` has no
+    `sslmode` (a TypeError at start); its `ssl` argument takes the same mode names with
+    libpq's meaning (root certificate from PGSSLROOTCERT or ~/.postgresql/root.crt)."""
+    parts = urlsplit(database_url)
+    query = parse_qs(parts.query)
+    if "sslmode" not in query:
+        return database_url
+    mode = query.pop("sslmode")[-1]
+    config = expand_db_url(parts._replace(query=urlencode(query, doseq=True)).geturl())
+    config["credentials"]["ssl"] = mode
+    return config
 
 
 def _prepare(settings: Settings) -> None:
