@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -17,7 +18,7 @@ from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import Settings, load_settings
 
 APPS: dict[str, str] = {
     "platform": "qingyuan.platform",
@@ -25,6 +26,9 @@ APPS: dict[str, str] = {
     "matching": "qingyuan.matching",
     "events": "qingyuan.events",
 }
+
+
+_MIGRATING: ContextVar[Settings | None] = ContextVar("qingyuan_migrating", default=None)
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -48,12 +52,18 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 def _connection(database_url: str) -> str | dict[str, Any]:
-    """The URL as Tortoise takes it. Operators write libpq's `sslmode=verify-full`, but
+    """The URL as Tortoise takes it.
+
+    SQLite runs with `secure_delete=on` (URL parameters are pragmas there), so overwritten and
+    deleted rows (plaintext before its encryption, a deleted account) are zeroed instead of
+    lingering in free pages of the file. Operators write libpq's `sslmode=verify-full`, but
     Tortoise passes URL parameters to asyncpg as keywords and `asyncpg.connect()` has no
     `sslmode` (a TypeError at start); its `ssl` argument takes the same mode names with
     libpq's meaning (root certificate from PGSSLROOTCERT or ~/.postgresql/root.crt)."""
     parts = urlsplit(database_url)
     query = parse_qs(parts.query)
+    if parts.scheme == "sqlite" and "secure_delete" not in query:
+        return database_url + ("&" if parts.query else "?") + "secure_delete=on"
     if "sslmode" not in query:
         return database_url
     mode = query.pop("sslmode")[-1]
@@ -70,10 +80,18 @@ def _prepare(settings: Settings) -> None:
 async def migrate(settings: Settings) -> None:
     """Apply every pending migration (idempotent)."""
     _prepare(settings)
+    token = _MIGRATING.set(settings)
     try:
         await run_migrations(config=tortoise_config(settings.database_url))
     finally:
+        _MIGRATING.reset(token)
         await Tortoise.close_connections()
+
+
+def migration_settings() -> Settings:
+    """The settings of the migration run, for data migrations that need the keys: those given
+    to `migrate`, or the environment's when Tortoise's own `tortoise migrate` runs them."""
+    return _MIGRATING.get() or load_settings()
 
 
 async def pending_migrations(settings: Settings) -> list[str]:
