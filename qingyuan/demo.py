@@ -27,6 +27,7 @@ from qingyuan.matching.models import Assignment
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.platform import accounts
 from qingyuan.platform.database import connected
+from qingyuan.platform.files import private_file, write_private
 from qingyuan.platform.kernel import Kernel, build_kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.settings import Settings
@@ -106,9 +107,8 @@ def demo_personas(settings: Settings, members: int) -> list[Person]:
     if not path.is_file():
         today = datetime.now(ZoneInfo(settings.timezone)).date()
         bundled = list(load_registry())
-        write_registry(
-            [*bundled, *generate_personas(max(members, 1), PERSONA_SEED, today=today)], path
-        )
+        citizens = [*bundled, *generate_personas(max(members, 1), PERSONA_SEED, today=today)]
+        write_registry(citizens, private_file(path))  # names and ID numbers: owner only
     people = {person.id_number: person for person in load_registry(path)}
     generated = [p for p in people.values() if int(p.id_number[14:17]) >= 500][:members]
     return [people[number] for number in SHOWCASE] + generated
@@ -218,8 +218,9 @@ async def seed(settings: Settings, *, members: int) -> list[DemoLogin]:
         await _seed_activities(kernel, [login.phone for login in member_logins])
         await _assign_to_matchmaker(kernel, staff[1][1], member_logins[:8])
         await kernel.close()
-    path.write_text(json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1))
-    path.chmod(0o600)
+    write_private(
+        path, json.dumps([asdict(login) for login in logins], ensure_ascii=False, indent=1)
+    )
     return logins
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -18,6 +19,7 @@ from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
+from qingyuan.platform.files import private_directory, private_file
 from qingyuan.platform.settings import Settings, load_settings
 
 APPS: dict[str, str] = {
@@ -73,8 +75,15 @@ def _connection(database_url: str) -> str | dict[str, Any]:
 
 
 def _prepare(settings: Settings) -> None:
+    """The SQLite file and its directory exist, private, before SQLite opens them: SQLite
+    creates its -wal and -shm files with the database file's permissions."""
     if settings.uses_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = Path(settings.database_url.removeprefix("sqlite://").partition("?")[0])
+        if database.name == ":memory:":
+            return
+        private_directory(database.parent)
+        for path in (database, *database.parent.glob(f"{database.name}-*")):
+            private_file(path)
 
 
 async def migrate(settings: Settings) -> None:
@@ -119,6 +128,7 @@ async def ensure_migrated(settings: Settings) -> None:
 @asynccontextmanager
 async def connected(settings: Settings) -> AsyncIterator[None]:
     """The ORM for a command-line task or a job worker (the web app uses RegisterTortoise)."""
+    _prepare(settings)
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         yield

@@ -50,7 +50,7 @@ class EncryptedColumn:
     async def create(self, cipher: PIICipher, plaintext: str, **values: Any) -> Any:
         """Insert a row whose column holds `plaintext`, encrypted and bound to the new row."""
         async with in_transaction():
-            row = await self.model.create(**values, **{self.field: ""})
+            row = await self.model.create(**{**values, self.field: ""})
             setattr(row, self.field, self.seal(cipher, row, plaintext))
             await row.save(update_fields=[self.field])
         return row
@@ -95,8 +95,8 @@ async def rewrite(
                 new = change(row, old)
                 if new is not None and new != old:
                     # Compare-and-set: a value rewritten meanwhile by the app is left alone.
-                    changed += await model.filter(id=row.id, **{field: old}).update(**{field: new})
-        cursor = rows[-1].id
+                    changed += await model.filter(pk=row.pk, **{field: old}).update(**{field: new})
+        cursor = rows[-1].pk
     return changed
 
 

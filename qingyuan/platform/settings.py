@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.config import Config
 
+from qingyuan.platform.files import private_directory
 from qingyuan.platform.passwords import DEFAULT_PROFILE, PROFILES
 
 DEVELOPMENT = "development"
@@ -181,7 +182,7 @@ def _generated_keys(data_dir: Path) -> dict[str, str]:
     path = data_dir / _GENERATED_KEYS_FILE
     if path.is_file():
         return json.loads(path.read_text())
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     keys = {
         "secret_key": secrets.token_urlsafe(48),
         "pii_keys": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
