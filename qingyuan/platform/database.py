@@ -86,12 +86,13 @@ def _prepare(settings: Settings) -> None:
             private_file(path)
 
 
-async def migrate(settings: Settings) -> None:
-    """Apply every pending migration (idempotent)."""
+async def migrate(settings: Settings, *, target: str | None = None) -> None:
+    """Apply every pending migration (idempotent), or migrate to `target` ("app.name"),
+    forwards or back; data migrations get the keys of `settings`."""
     _prepare(settings)
     token = _MIGRATING.set(settings)
     try:
-        await run_migrations(config=tortoise_config(settings.database_url))
+        await run_migrations(config=tortoise_config(settings.database_url), target=target)
     finally:
         _MIGRATING.reset(token)
         await Tortoise.close_connections()

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate as run_migrations
 
 from qingyuan.matching import chat, introductions, safety
 from qingyuan.matching.decisions import open_connection
@@ -24,7 +22,7 @@ from qingyuan.matching.models import (
 )
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher, PIIDecryptionError
-from qingyuan.platform.database import connected, migrate, tortoise_config
+from qingyuan.platform.database import connected, migrate
 from qingyuan.platform.models import Role
 from tests.conftest import PASSWORD, run
 from tests.matching.chat_support import connected_pair
@@ -32,6 +30,7 @@ from tests.matching.test_plaintext_at_rest import CHAT, DETAILS, NOTE
 from tests.verification.test_pii_at_rest import database_bytes
 
 INTRODUCTION = "两位都在西湖边长大，都喜欢爬山"
+MAIN = "matching.0002_chat_safety_introductions"  # where today's main leaves matching
 SECRETS = [CHAT, DETAILS, NOTE, INTRODUCTION]
 
 
@@ -63,11 +62,7 @@ def test_a_message_moved_to_another_conversation_no_longer_decrypts(client):
 
 async def _main_database_with_plaintext(settings) -> dict[str, int]:
     """A database as today's main leaves it: migrated up to matching 0002, texts in plain."""
-    await run_migrations(
-        config=tortoise_config(settings.database_url),
-        target="matching.0002_chat_safety_introductions",
-    )
-    await Tortoise.close_connections()
+    await migrate(settings, target=MAIN)
     cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
     async with connected(settings):
         users = [
@@ -115,7 +110,39 @@ def test_a_database_migrated_by_main_upgrades_and_its_texts_are_encrypted(settin
             ]
 
     assert asyncio.run(read()) == SECRETS
-    if settings.uses_sqlite:  # PostgreSQL keeps dead row versions until VACUUM FULL (README)
-        raw = database_bytes(settings)
-        for secret in SECRETS:
-            assert secret.encode() not in raw, secret
+    if not settings.uses_sqlite:  # PostgreSQL keeps dead row versions until VACUUM FULL
+        asyncio.run(_vacuum_full(settings.database_url))
+    raw = database_bytes(settings)
+    for secret in SECRETS:
+        assert secret.encode() not in raw, secret
+
+
+async def _vacuum_full(database_url: str) -> None:
+    """What the README tells operators to run after the upgrade."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "VACUUM FULL matching_message, matching_report, matching_consultation_note, "
+            "matching_introduction"
+        )
+    finally:
+        await conn.close()
+
+
+def test_rolling_the_migration_back_restores_the_plaintext_main_reads(settings):
+    ids = asyncio.run(_main_database_with_plaintext(settings))
+    asyncio.run(migrate(settings))
+
+    async def roll_back_and_read() -> list[str]:
+        await migrate(settings, target=MAIN)
+        async with connected(settings):
+            return [
+                (await Message.get(id=ids["message"])).text,
+                (await Report.get(id=ids["report"])).details,
+                (await ConsultationNote.get(id=ids["note"])).text,
+                (await Introduction.get(id=ids["intro"])).note,
+            ]
+
+    assert asyncio.run(roll_back_and_read()) == SECRETS
