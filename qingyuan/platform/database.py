@@ -19,7 +19,7 @@ from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
-from qingyuan.platform.files import private_directory, private_file
+from qingyuan.platform.files import DIRECTORY_MODE, private_directory, private_file
 from qingyuan.platform.settings import Settings, load_settings
 
 APPS: dict[str, str] = {
@@ -81,7 +81,10 @@ def _prepare(settings: Settings) -> None:
         database = Path(settings.database_url.removeprefix("sqlite://").partition("?")[0])
         if database.name == ":memory:":
             return
-        private_directory(database.parent)
+        if database.parent.resolve() == settings.data_dir:
+            private_directory(database.parent)
+        else:  # someone else's directory: create it private if missing, never chmod it
+            database.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
         for path in (database, *database.parent.glob(f"{database.name}-*")):
             private_file(path)
 

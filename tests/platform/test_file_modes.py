@@ -56,3 +56,19 @@ def test_a_readable_directory_and_database_of_an_older_version_are_tightened(tmp
     asyncio.run(migrate(settings))
     assert mode(data_dir) == 0o700
     assert all(mode(path) == 0o600 for path in sqlite_files(settings))
+
+
+def test_a_database_outside_the_data_directory_leaves_its_directory_alone(tmp_path):
+    """`sqlite://qingyuan.sqlite3` (relative) must not make the working directory 0700."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    settings = load_settings(
+        {
+            "QINGYUAN_DATA_DIR": str(tmp_path / "var"),
+            "QINGYUAN_DATABASE_URL": f"sqlite://{shared / 'qingyuan.sqlite3'}",
+        },
+        env_file=None,
+    )
+    asyncio.run(migrate(settings))
+    assert mode(shared) == 0o755
+    assert mode(shared / "qingyuan.sqlite3") == 0o600
