@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qingyuan.platform.database import DatabaseNotMigrated, connected, ensure_migrated, migrate
+from qingyuan.platform.encryption import BATCH_SIZE
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
 
 if TYPE_CHECKING:
@@ -280,6 +281,46 @@ def _redacted(url: str) -> str:
     return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}" if "@" in rest else url
 
 
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-encrypt every declared encrypted column under the newest QINGYUAN_PII_KEYS key."""
+    from qingyuan.platform.crypto import PIICipher
+    from qingyuan.platform.encryption import UnreadableValue, rotate
+
+    if not settings.pii_keys:
+        raise CommandError("QINGYUAN_PII_KEYS is empty: list the new key first, then the old.")
+    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    try:
+        asyncio.run(ensure_migrated(settings))
+    except DatabaseNotMigrated as exc:
+        raise CommandError(str(exc)) from exc
+
+    async def run() -> dict[str, int]:
+        async with connected(settings):
+            return await rotate(cipher, batch_size=args.batch_size)
+
+    try:
+        changed = asyncio.run(run())
+    except UnreadableValue as exc:
+        raise CommandError(
+            f"{exc}. Is its key still listed in QINGYUAN_PII_KEYS? Rows done so far stay "
+            "re-encrypted; run the command again once the key is listed."
+        ) from exc
+    for column, count in changed.items():
+        print(f"{column}: {count} re-encrypted")
+    print(
+        f"Every encrypted value is now under key {cipher.current_key_id}; "
+        "older keys can be removed from QINGYUAN_PII_KEYS."
+    )
+    return 0
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qingyuan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -328,6 +369,15 @@ def build_parser() -> argparse.ArgumentParser:
     match_run = match_sub.add_parser("run", help="run the daily match now (idempotent)")
     match_run.add_argument("--date", help="the day to run, YYYY-MM-DD (default: today)")
     match_run.set_defaults(func=cmd_match_run)
+    keys = sub.add_parser("keys", help="the PII encryption keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    rotate = keys_sub.add_parser(
+        "rotate", help="re-encrypt everything under the newest key (idempotent, resumable)"
+    )
+    rotate.add_argument(
+        "--batch-size", type=_positive, default=BATCH_SIZE, help="rows per transaction"
+    )
+    rotate.set_defaults(func=cmd_keys_rotate)
     departments = sub.add_parser("departments", help="the mock government departments")
     departments_sub = departments.add_subparsers(dest="action", required=True)
     departments_serve = departments_sub.add_parser("serve", help="serve them over HTTP")

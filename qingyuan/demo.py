@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
 import secrets
 import shutil
@@ -40,6 +39,7 @@ from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.matching.training import model_dir
 from qingyuan.platform import accounts
 from qingyuan.platform.database import connected
+from qingyuan.platform.files import private_file, write_private
 from qingyuan.platform.kernel import Kernel, build_kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.passwords import hash_with_profile
@@ -164,18 +164,8 @@ def demo_logins(path: Path, members: int) -> list[DemoLogin]:
         phones = {login.phone for login in logins}
         kept = [entry for entry in entries if entry["phone"] not in phones]
         text = json.dumps([*map(asdict, logins), *kept], ensure_ascii=False, indent=1)
-        _write_private(path, text)
+        write_private(path, text)
     return logins
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Replace `path` with `text`, never readable by others (it holds passwords)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.unlink(missing_ok=True)
-    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-        out.write(text)
-    os.replace(partial, path)
 
 
 def demo_personas(settings: Settings, members: int) -> list[Person]:
@@ -184,9 +174,8 @@ def demo_personas(settings: Settings, members: int) -> list[Person]:
     if not path.is_file():
         today = datetime.now(ZoneInfo(settings.timezone)).date()
         bundled = list(load_registry())
-        write_registry(
-            [*bundled, *generate_personas(max(members, 1), PERSONA_SEED, today=today)], path
-        )
+        citizens = [*bundled, *generate_personas(max(members, 1), PERSONA_SEED, today=today)]
+        write_registry(citizens, private_file(path))  # names and ID numbers: owner only
     people = {person.id_number: person for person in load_registry(path)}
     generated = [p for p in people.values() if int(p.id_number[14:17]) >= 500][:members]
     return [people[number] for number in SHOWCASE] + generated

@@ -97,4 +97,6 @@ def test_demo_seed_is_idempotent_and_writes_every_login(settings):
     written = json.loads((settings.data_dir / demo.ACCOUNTS_FILE).read_text())
     assert {entry["role"] for entry in written} == {"admin", "matchmaker", "member"}
     assert all(set(entry) >= {"role", "phone", "password"} for entry in written)
+    for name in (demo.ACCOUNTS_FILE, demo.REGISTRY_FILE):  # logins, names and ID numbers
+        assert (settings.data_dir / name).stat().st_mode & 0o077 == 0, name
     assert "http://127.0.0.1:8000/" in demo.banner("http://127.0.0.1:8000/", first, settings)

@@ -24,7 +24,9 @@ from tortoise.functions import Count
 from tortoise.timezone import now
 
 from qingyuan.matching import safety
+from qingyuan.matching.encrypted_columns import MESSAGE_TEXT
 from qingyuan.matching.models import Connection, Message
+from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -58,14 +60,15 @@ async def connection_for(user_id: int, connection_id: int, *, open_only: bool = 
     return connection
 
 
-def wire(message: Message) -> dict[str, Any]:
-    """The message as stored and published: the same for both sides and every worker."""
+def wire(cipher: PIICipher, message: Message) -> dict[str, Any]:
+    """The message as published and shown (decrypted): the same for both sides and every
+    worker."""
     return {
         "id": message.id,
         "connection_id": message.connection_id,
         "sender_id": message.sender_id,
         "recipient_id": message.recipient_id,
-        "text": message.text,
+        "text": MESSAGE_TEXT.open(cipher, message),
         "risk": message.risk,
         "created_at": message.created_at.isoformat(),
         "read_at": message.read_at.isoformat() if message.read_at else None,
@@ -89,31 +92,32 @@ def for_viewer(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
 
 async def send_message(
     redis: Redis,
+    cipher: PIICipher,
     rules: safety.SafetySettings,
     sender_id: int,
     level: safety.Level,
     connection_id: int,
     text: Any,
 ) -> Message:
-    """Validate, rate-limit, persist, then publish to both sides. A connection with a
-    suspended member on either side takes no new messages (neutral wording: the other side
-    is not told why)."""
+    """Validate, rate-limit, persist (encrypted), then publish to both sides. A connection
+    with a suspended member on either side takes no new messages (neutral wording: the other
+    side is not told why)."""
     connection = await connection_for(sender_id, connection_id)
     sides = (connection.a_id, connection.b_id)
     if await User.filter(id__in=sides, is_active=True).count() < 2:
         raise Conflict(_("This chat is no longer available."))
     cleaned = safety.clean_text(rules, text)
     await safety.count_message(redis, rules, sender_id, level)
-    message = await Message.create(
+    message: Message = await MESSAGE_TEXT.create(
+        cipher,
+        cleaned,
         connection_id=connection.id,
         sender_id=sender_id,
         recipient_id=other_side(connection, sender_id),
-        text=cleaned,
         risk=safety.scam_risk(rules, connection, cleaned),
     )
-    await publish(
-        redis, {"type": "message", "message": wire(message)}, sender_id, message.recipient_id
-    )
+    event = {"type": "message", "message": wire(cipher, message)}
+    await publish(redis, event, sender_id, message.recipient_id)
     return message
 
 

@@ -17,6 +17,7 @@ from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
 from qingyuan.matching.decisions import open_connection
+from qingyuan.matching.encrypted_columns import CONSULTATION_NOTE, INTRODUCTION_NOTE
 from qingyuan.matching.models import (
     Assignment,
     Connection,
@@ -31,6 +32,7 @@ from qingyuan.matching.models import (
 from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.matching.safety import is_blocked
 from qingyuan.platform import audit
+from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
@@ -92,18 +94,30 @@ async def _assigned(matchmaker_id: int, member_id: Any) -> int:
     return member_id
 
 
-async def add_note(matchmaker: User, member_id: Any, text: Any) -> ConsultationNote:
+def note_view(cipher: PIICipher, note: ConsultationNote) -> dict[str, Any]:
+    """A consultation note as its matchmaker reads it: id, text (decrypted), created_at."""
+    return {
+        "id": note.id,
+        "text": CONSULTATION_NOTE.open(cipher, note),
+        "created_at": note.created_at,
+    }
+
+
+async def add_note(
+    cipher: PIICipher, matchmaker: User, member_id: Any, text: Any
+) -> dict[str, Any]:
     member_id = await _assigned(matchmaker.id, member_id)
-    return await ConsultationNote.create(
-        matchmaker_id=matchmaker.id, member_id=member_id, text=_note(text)
+    note = await CONSULTATION_NOTE.create(
+        cipher, _note(text), matchmaker_id=matchmaker.id, member_id=member_id
     )
+    return note_view(cipher, note)
 
 
-async def notes_of(matchmaker_id: int, member_id: Any) -> list[ConsultationNote]:
+async def notes_of(cipher: PIICipher, matchmaker_id: int, member_id: Any) -> list[dict[str, Any]]:
+    """A member's consultation notes, newest first (404 unless the member is assigned)."""
     member_id = await _assigned(matchmaker_id, member_id)
-    return await ConsultationNote.filter(matchmaker_id=matchmaker_id, member_id=member_id).order_by(
-        "-id"
-    )
+    notes = ConsultationNote.filter(matchmaker_id=matchmaker_id, member_id=member_id)
+    return [note_view(cipher, note) for note in await notes.order_by("-id")]
 
 
 def _wants(profile: Profile, other: VerifiedFacts, other_city: int, day: date) -> bool:
@@ -138,7 +152,9 @@ async def _check_pair(a_id: int, b_id: int, day: date) -> None:
         raise Conflict(_("This introduction is already waiting for their answers."))
 
 
-async def introduce(matchmaker: User, a_id: Any, b_id: Any, note: Any, day: date) -> Introduction:
+async def introduce(
+    cipher: PIICipher, matchmaker: User, a_id: Any, b_id: Any, note: Any, day: date
+) -> Introduction:
     """Introduce two assigned members with a note; both are notified."""
     a_id, b_id = await _assigned(matchmaker.id, a_id), await _assigned(matchmaker.id, b_id)
     if a_id == b_id:
@@ -147,7 +163,9 @@ async def introduce(matchmaker: User, a_id: Any, b_id: Any, note: Any, day: date
     await _check_pair(a_id, b_id, day)
     lo, hi = sorted((a_id, b_id))
     async with in_transaction():
-        intro = await Introduction.create(matchmaker_id=matchmaker.id, a_id=lo, b_id=hi, note=text)
+        intro: Introduction = await INTRODUCTION_NOTE.create(
+            cipher, text, matchmaker_id=matchmaker.id, a_id=lo, b_id=hi
+        )
         await audit.record(
             matchmaker, "introduction.create", target_type="introduction", target_id=intro.id,
             a_id=lo, b_id=hi,
@@ -177,7 +195,10 @@ async def respond(user_id: int, introduction_id: int, accept: Any) -> Introducti
             )
             intro.status, intro.decided_at = IntroductionStatus.ACCEPTED, now()
             intro.connection_id = connection.id
-        await intro.save()
+        # Only the answer: writing back the note read here could undo a key rotation.
+        await intro.save(
+            update_fields=["a_accepted", "b_accepted", "status", "decided_at", "connection_id"]
+        )
     return intro
 
 
@@ -190,7 +211,7 @@ async def introductions_for(user: User) -> list[Introduction]:
     return await query.order_by("-id")
 
 
-def introduction_json(intro: Introduction, viewer_id: int) -> dict[str, Any]:
+def introduction_json(cipher: PIICipher, intro: Introduction, viewer_id: int) -> dict[str, Any]:
     """What either side sees; a member sees their own answer and whom they were introduced to,
     not the other side's answer until the introduction is decided."""
     mine = None
@@ -199,7 +220,7 @@ def introduction_json(intro: Introduction, viewer_id: int) -> dict[str, Any]:
     return {
         "id": intro.id,
         "status": intro.status.value,
-        "note": intro.note,
+        "note": INTRODUCTION_NOTE.open(cipher, intro),
         "member_ids": [intro.a_id, intro.b_id],
         "other_id": intro.b_id if viewer_id == intro.a_id else intro.a_id,
         "my_answer": mine,

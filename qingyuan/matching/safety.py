@@ -38,6 +38,7 @@ from tortoise.expressions import Q
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
+from qingyuan.matching.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
 from qingyuan.matching.models import (
     Block,
     Connection,
@@ -49,6 +50,7 @@ from qingyuan.matching.models import (
 )
 from qingyuan.platform import audit, ratelimit
 from qingyuan.platform.accounts import set_active
+from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -320,7 +322,12 @@ async def is_blocked(user_id: int, other_id: int) -> bool:
 
 
 async def report(
-    reporter_id: int, reported_id: int, reason: Any, details: Any, connection_id: int | None
+    cipher: PIICipher,
+    reporter_id: int,
+    reported_id: int,
+    reason: Any,
+    details: Any,
+    connection_id: int | None,
 ) -> Report:
     """File a report for the admins' queue; bad reasons or details are a 422."""
     if reporter_id == reported_id or not await have_met(reporter_id, reported_id):
@@ -333,13 +340,15 @@ async def report(
         errors["details"] = _("Please keep the details under 2000 characters.")
     if errors:
         raise ValidationFailed(fields=errors)
-    return await Report.create(
+    report: Report = await REPORT_DETAILS.create(
+        cipher,
+        details,
         reporter_id=reporter_id,
         reported_id=reported_id,
         reason=ReportReason(reason),
-        details=details,
         connection_id=connection_id,
     )
+    return report
 
 
 def reason_text(reason: str) -> str:
@@ -357,14 +366,14 @@ async def open_reports() -> list[Report]:
     return await Report.filter(status=ReportStatus.OPEN).order_by("id")
 
 
-async def report_json(item: Report) -> dict[str, Any]:
+async def report_json(cipher: PIICipher, item: Report) -> dict[str, Any]:
     """A report as moderators see it: ids, reason, details, and how often the member was
     reported before (repeat reports are what identify a scam account)."""
     return {
         "id": item.id,
         "reason": item.reason.value,
         "reason_text": reason_text(item.reason),
-        "details": item.details,
+        "details": REPORT_DETAILS.open(cipher, item),
         "status": item.status.value,
         "reporter_id": item.reporter_id,
         "reported_id": item.reported_id,
@@ -374,9 +383,10 @@ async def report_json(item: Report) -> dict[str, Any]:
     }
 
 
-async def evidence(admin: User, item: Report) -> list[Message]:
-    """The reported member's latest messages in the reported chat. Reading private messages is
-    a staff view of personal communication, so it is audit-logged."""
+async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[str, Any]]:
+    """The reported member's latest messages in the reported chat (`text`, `created_at`).
+    Reading private messages is a staff view of personal communication, so it is
+    audit-logged."""
     if item.connection_id is None:
         return []
     await audit.record(admin, "report.view_messages", target_type="report", target_id=item.id)
@@ -385,7 +395,9 @@ async def evidence(admin: User, item: Report) -> list[Message]:
         .order_by("-id")
         .limit(30)
     )
-    return list(reversed(latest))
+    return [
+        {"text": MESSAGE_TEXT.open(cipher, m), "created_at": m.created_at} for m in reversed(latest)
+    ]
 
 
 DECISIONS = {
@@ -413,7 +425,8 @@ async def decide_report(
         if item.status != ReportStatus.OPEN:
             raise Conflict(_("This report has already been decided."))
         item.status, item.decided_by_id, item.decided_at = DECISIONS[decision], admin.id, now()
-        await item.save()
+        # Only what changed: writing back the details read here could undo a key rotation.
+        await item.save(update_fields=["status", "decided_by_id", "decided_at"])
         await audit.record(
             admin,
             f"report.{decision}",

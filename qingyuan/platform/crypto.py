@@ -30,8 +30,14 @@ class PIICipher:
         self._current_id = keys[0][0]
         self._index_key = index_key
 
+    @property
+    def current_key_id(self) -> str:
+        """The id of the newest key, the one new values are encrypted with."""
+        return self._current_id
+
     def encrypt(self, plaintext: str, *, purpose: str) -> str:
-        """Encrypt; `purpose` (e.g. "phone") is bound as associated data so values can't swap."""
+        """Encrypt; `purpose` is bound as associated data so values can't swap: a purpose name
+        ("phone"), or one that also names the row (see `platform.encryption`)."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = AESGCM(self._keys[self._current_id]).encrypt(
             nonce, plaintext.encode(), purpose.encode()

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.files import DIRECTORY_MODE, private_directory, private_file
+from qingyuan.platform.settings import Settings, load_settings
 
 APPS: dict[str, str] = {
     "platform": "qingyuan.platform",
@@ -25,13 +30,16 @@ APPS: dict[str, str] = {
 }
 
 
+_MIGRATING: ContextVar[Settings | None] = ContextVar("qingyuan_migrating", default=None)
+
+
 class DatabaseNotMigrated(RuntimeError):
     """Raised at start-up when migrations are pending: serving would fail on every query."""
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             label: {
                 "models": [f"{package}.models"],
@@ -45,18 +53,58 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """The URL as Tortoise takes it.
+
+    SQLite runs with `secure_delete=on` (URL parameters are pragmas there), so overwritten and
+    deleted rows (plaintext before its encryption, a deleted account) are zeroed instead of
+    lingering in free pages of the file. Operators write libpq's `sslmode=verify-full`, but
+    Tortoise passes URL parameters to asyncpg as keywords and `asyncpg.connect()` has no
+    `sslmode` (a TypeError at start); its `ssl` argument takes the same mode names with
+    libpq's meaning (root certificate from PGSSLROOTCERT or ~/.postgresql/root.crt)."""
+    parts = urlsplit(database_url)
+    query = parse_qs(parts.query)
+    if parts.scheme == "sqlite" and "secure_delete" not in query:
+        return database_url + ("&" if parts.query else "?") + "secure_delete=on"
+    if "sslmode" not in query:
+        return database_url
+    mode = query.pop("sslmode")[-1]
+    config = expand_db_url(parts._replace(query=urlencode(query, doseq=True)).geturl())
+    config["credentials"]["ssl"] = mode
+    return config
+
+
 def _prepare(settings: Settings) -> None:
+    """The SQLite file and its directory exist, private, before SQLite opens them: SQLite
+    creates its -wal and -shm files with the database file's permissions."""
     if settings.uses_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = Path(settings.database_url.removeprefix("sqlite://").partition("?")[0])
+        if database.name == ":memory:":
+            return
+        if database.parent.resolve() == settings.data_dir:
+            private_directory(database.parent)
+        else:  # someone else's directory: create it private if missing, never chmod it
+            database.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+        for path in (database, *database.parent.glob(f"{database.name}-*")):
+            private_file(path)
 
 
-async def migrate(settings: Settings) -> None:
-    """Apply every pending migration (idempotent)."""
+async def migrate(settings: Settings, *, target: str | None = None) -> None:
+    """Apply every pending migration (idempotent), or migrate to `target` ("app.name"),
+    forwards or back; data migrations get the keys of `settings`."""
     _prepare(settings)
+    token = _MIGRATING.set(settings)
     try:
-        await run_migrations(config=tortoise_config(settings.database_url))
+        await run_migrations(config=tortoise_config(settings.database_url), target=target)
     finally:
+        _MIGRATING.reset(token)
         await Tortoise.close_connections()
+
+
+def migration_settings() -> Settings:
+    """The settings of the migration run, for data migrations that need the keys: those given
+    to `migrate`, or the environment's when Tortoise's own `tortoise migrate` runs them."""
+    return _MIGRATING.get() or load_settings()
 
 
 async def pending_migrations(settings: Settings) -> list[str]:
@@ -84,6 +132,7 @@ async def ensure_migrated(settings: Settings) -> None:
 @asynccontextmanager
 async def connected(settings: Settings) -> AsyncIterator[None]:
     """The ORM for a command-line task or a job worker (the web app uses RegisterTortoise)."""
+    _prepare(settings)
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         yield

@@ -16,15 +16,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from starlette.config import Config
 
+from qingyuan.platform.files import private_directory
 from qingyuan.platform.passwords import DEFAULT_PROFILE, PROFILES
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 TEST = "test"
+ENVIRONMENTS = (DEVELOPMENT, TEST, PRODUCTION)
 GENERATED_KEYS_FILE = "generated-keys.json"
 
 
@@ -95,7 +98,7 @@ def load_settings(
     env_path = Path(env_file) if env_file else None
     config = Config(env_path if env_path and env_path.is_file() else None, environ=source)
     data_dir = Path(config("QINGYUAN_DATA_DIR", default="./var")).resolve()
-    env = config("QINGYUAN_ENV", default=DEVELOPMENT)
+    env = _environment(config("QINGYUAN_ENV", default=DEVELOPMENT))
     keys = _keys(config, data_dir, generate=env != PRODUCTION)
     registry = config("QINGYUAN_MOCK_REGISTRY", default="")
     return Settings(
@@ -126,6 +129,14 @@ def load_settings(
         extra={k: v for k, v in source.items() if k.startswith("QINGYUAN_")},
         **keys,
     )
+
+
+def _environment(name: str) -> str:
+    """A misspelt `QINGYUAN_ENV=prod` must not quietly run as development (generated keys,
+    no production checks): anything but the known names stops the start."""
+    if name not in ENVIRONMENTS:
+        raise ValueError(f"QINGYUAN_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+    return name
 
 
 def _password_profile(name: str) -> str:
@@ -171,7 +182,7 @@ def _generated_keys(data_dir: Path) -> dict[str, str]:
     path = data_dir / GENERATED_KEYS_FILE
     if path.is_file():
         return json.loads(path.read_text())
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     keys = {
         "secret_key": secrets.token_urlsafe(48),
         "pii_keys": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
@@ -206,5 +217,31 @@ def deploy_problems(settings: Settings) -> list[str]:
             settings.departments_url == "inprocess",
             "QINGYUAN_DEPARTMENTS_URL is inprocess: the mock departments are not real ones.",
         ),
+        (
+            settings.departments_url != "inprocess"
+            and urlsplit(settings.departments_url).scheme != "https",
+            "QINGYUAN_DEPARTMENTS_URL is not https://: names, ID numbers, the client secret "
+            "and the departments' signing keys (JWKS) would travel unprotected.",
+        ),
+        (
+            not settings.uses_memory_redis and not _redis_protected(settings.redis_url),
+            "QINGYUAN_REDIS_URL has neither TLS (rediss://) nor a password: sessions and "
+            "chat messages would be open to anyone on the network.",
+        ),
+        (
+            not settings.uses_sqlite and not _postgres_verifies_server(settings.database_url),
+            "QINGYUAN_DATABASE_URL lacks sslmode=verify-full: without it the connection is "
+            "not encrypted or the server's certificate and host name are not checked.",
+        ),
     ]
     return [message for failed, message in checks if failed]
+
+
+def _redis_protected(url: str) -> bool:
+    """TLS, or at least a password (in the URL's user part or as `?password=`)."""
+    parts = urlsplit(url)
+    return parts.scheme == "rediss" or bool(parts.password or parse_qs(parts.query).get("password"))
+
+
+def _postgres_verifies_server(url: str) -> bool:
+    return parse_qs(urlsplit(url).query).get("sslmode") == ["verify-full"]

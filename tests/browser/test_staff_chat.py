@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 
 from qingyuan import demo
 from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.models import ConnectionSource, Message, Profile, Report, ReportReason
+from qingyuan.matching.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
+from qingyuan.matching.models import ConnectionSource, Profile, ReportReason
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.database import connected
@@ -42,13 +43,13 @@ async def _reported_chat(settings, phones: list[str], text: str) -> None:
                 users.append(user)
         a, b = users[:2]
         connection = await open_connection(a.id, b.id, ConnectionSource.MATCH)
-        await Message.create(
-            connection_id=connection.id, sender_id=a.id, recipient_id=b.id, text=text,
+        await MESSAGE_TEXT.create(
+            cipher, text, connection_id=connection.id, sender_id=a.id, recipient_id=b.id,
             risk="investment",
         )  # fmt: skip
-        await Report.create(
-            reporter_id=b.id, reported_id=a.id, connection_id=connection.id,
-            reason=ReportReason.SCAM, details="他一直让我投资",
+        await REPORT_DETAILS.create(
+            cipher, "他一直让我投资", reporter_id=b.id, reported_id=a.id,
+            connection_id=connection.id, reason=ReportReason.SCAM,
         )  # fmt: skip
 
 

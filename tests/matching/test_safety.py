@@ -71,7 +71,16 @@ def test_strangers_cannot_be_blocked_or_reported(client, pair):
     with pytest.raises(safety.NotFound):
         run(client, safety.block, outsider.id, pair.a.id)
     with pytest.raises(safety.NotFound):
-        run(client, safety.report, outsider.id, pair.a.id, "scam", "", None)
+        run(
+            client,
+            safety.report,
+            client.app.state.kernel.cipher,
+            outsider.id,
+            pair.a.id,
+            "scam",
+            "",
+            None,
+        )
 
 
 def _pair_forbidden(population, a: int, b: int) -> bool:
@@ -142,7 +151,16 @@ def test_report_goes_to_the_admin_queue_and_decisions_are_audited(client, pair):
 
 
 def test_suspension_closes_the_members_open_socket(client, pair):
-    item = run(client, safety.report, pair.b.id, pair.a.id, "scam", "", pair.connection_id)
+    item = run(
+        client,
+        safety.report,
+        client.app.state.kernel.cipher,
+        pair.b.id,
+        pair.a.id,
+        "scam",
+        "",
+        pair.connection_id,
+    )
     log_in_as(client, pair.a)
     with client.websocket_connect("/ws/chat", headers={"origin": "http://testserver"}) as ws:
         admin = add_user(client, "13800000001", Role.ADMIN, "管理员")
@@ -326,6 +344,15 @@ def test_reported_members_send_at_the_reduced_rate(make_settings, make_client):
     pair = connected_pair(client, 4)
     settled = now() - timedelta(days=60)
     run(client, Member.filter(user_id=pair.a.id).update, verified_at=settled)
-    run(client, safety.report, pair.b.id, pair.a.id, "scam", "", pair.connection_id)
+    run(
+        client,
+        safety.report,
+        client.app.state.kernel.cipher,
+        pair.b.id,
+        pair.a.id,
+        "scam",
+        "",
+        pair.connection_id,
+    )
     token = log_in_as(client, pair.a)
     assert _sent_before_limit(client, token, pair.connection_id) == 1

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from starlette.testclient import TestClient
 
 from qingyuan import cli
-from qingyuan.platform.database import DatabaseNotMigrated, migrate, pending_migrations
+from qingyuan.platform.database import (
+    DatabaseNotMigrated,
+    connected,
+    migrate,
+    pending_migrations,
+    tortoise_config,
+)
 from qingyuan.web.app import create_app
 from tests.conftest import install_migrated
 
@@ -46,3 +53,33 @@ def test_migrate_command(stack, monkeypatch, capsys, settings):
     assert cli.main(["migrate"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert asyncio.run(pending_migrations(settings)) == []
+
+
+def test_sslmode_in_the_database_url_reaches_asyncpg_as_its_ssl_mode():
+    """`deploy_problems` asks for libpq's `sslmode=verify-full`; asyncpg has no `sslmode`."""
+    url = "postgres://qingyuan:pw@db:5432/qingyuan?sslmode=verify-full&min_size=2"
+    credentials = tortoise_config(url)["connections"]["default"]["credentials"]
+    assert credentials["ssl"] == "verify-full" and "sslmode" not in credentials
+    assert (credentials["host"], credentials["database"], credentials["min_size"]) == (
+        "db",
+        "qingyuan",
+        2,
+    )
+
+
+@pytest.mark.integration
+def test_a_database_url_with_sslmode_connects(settings):
+    """The local test server has no TLS, so `disable` is the mode it can answer; before the
+    translation any `sslmode` failed with asyncpg's TypeError."""
+    if settings.uses_sqlite:
+        pytest.skip("sslmode is a PostgreSQL parameter")
+    url = f"{settings.database_url}?sslmode=disable"
+    asyncio.run(migrate(replace(settings, database_url=url)))
+
+    async def ask() -> None:
+        async with connected(replace(settings, database_url=url)):
+            from tortoise.connection import get_connection
+
+            assert await get_connection("default").execute_query_dict("SELECT 1 AS one")
+
+    asyncio.run(ask())

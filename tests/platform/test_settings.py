@@ -16,8 +16,8 @@ SOUND = {
     "QINGYUAN_SECRET_KEY": "s" * 48,
     "QINGYUAN_PII_KEYS": f"k2:{KEY},k1:{KEY}",
     "QINGYUAN_BLIND_INDEX_KEY": "b" * 48,
-    "QINGYUAN_DATABASE_URL": "postgres://qingyuan@db:5432/qingyuan",
-    "QINGYUAN_REDIS_URL": "redis://redis:6379/0",
+    "QINGYUAN_DATABASE_URL": "postgres://qingyuan@db:5432/qingyuan?sslmode=verify-full",
+    "QINGYUAN_REDIS_URL": "rediss://redis:6380/0",
     "QINGYUAN_ALLOWED_HOSTS": "qingyuan.example.cn",
     "QINGYUAN_DEPARTMENTS_URL": "https://departments.example.cn",
 }
@@ -136,3 +136,45 @@ def test_malformed_values_are_rejected(text):
 
 def test_rate_limit_parsing():
     assert RateLimit.parse("5/900") == RateLimit(5, 900)
+
+
+def _problems_with(tmp_path, **overrides: str) -> list[str]:
+    environ = {**SOUND, "QINGYUAN_DATA_DIR": str(tmp_path), **overrides}
+    return deploy_problems(load_settings(environ, env_file=None))
+
+
+@pytest.mark.parametrize(
+    "url", ["http://departments.example.cn", "HTTP://departments.example.cn", "departments:8100"]
+)
+def test_deploy_refuses_departments_without_https(tmp_path, url):
+    problems = _problems_with(tmp_path, QINGYUAN_DEPARTMENTS_URL=url)
+    assert any("QINGYUAN_DEPARTMENTS_URL is not https://" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("url", ["redis://redis:6379/0", "redis://user@redis:6379/0"])
+def test_deploy_refuses_redis_without_tls_or_password(tmp_path, url):
+    problems = _problems_with(tmp_path, QINGYUAN_REDIS_URL=url)
+    assert any("QINGYUAN_REDIS_URL has neither TLS" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["rediss://redis:6380/0", "redis://:s3cret@redis:6379/0", "redis://redis:6379/0?password=x"],
+)
+def test_deploy_accepts_redis_with_tls_or_a_password(tmp_path, url):
+    assert _problems_with(tmp_path, QINGYUAN_REDIS_URL=url) == []
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?sslmode=require", "?sslmode=verify-ca", "?ssl=true", "?sslmode=prefer"]
+)
+def test_deploy_refuses_postgres_without_sslmode_verify_full(tmp_path, query):
+    url = f"postgres://qingyuan@db:5432/qingyuan{query}"
+    problems = _problems_with(tmp_path, QINGYUAN_DATABASE_URL=url)
+    assert any("sslmode=verify-full" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("name", ["prod", "Production", "staging", ""])
+def test_unknown_environment_name_is_an_error_naming_the_variable(tmp_path, name):
+    with pytest.raises(ValueError, match="QINGYUAN_ENV must be one of development, test"):
+        load_settings({"QINGYUAN_DATA_DIR": str(tmp_path), "QINGYUAN_ENV": name}, env_file=None)

@@ -9,7 +9,8 @@ import pytest
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from qingyuan.matching.models import Introduction, Report, ReportReason
+from qingyuan.matching.encrypted_columns import INTRODUCTION_NOTE, REPORT_DETAILS
+from qingyuan.matching.models import ReportReason
 from qingyuan.platform.models import Role
 from qingyuan.web.routes import chat, introductions, moderation
 from tests.conftest import add_user, login, run
@@ -127,12 +128,13 @@ def actors(client):
     unverified = add_user(client, "13800000003", Role.MEMBER)
     for member in (pair.a, pair.b, third):
         run(client, _assign, matchmaker.id, member.id)
+    cipher = client.app.state.kernel.cipher
     intro = run(
-        client, Introduction.create, matchmaker_id=matchmaker.id, a_id=pair.a.id, b_id=third.id,
-        note="介绍",
+        client, INTRODUCTION_NOTE.create, cipher, "介绍", matchmaker_id=matchmaker.id,
+        a_id=pair.a.id, b_id=third.id,
     )  # fmt: skip
     report = run(
-        client, Report.create, reporter_id=pair.b.id, reported_id=pair.a.id,
+        client, REPORT_DETAILS.create, cipher, "", reporter_id=pair.b.id, reported_id=pair.a.id,
         connection_id=pair.connection_id, reason=ReportReason.OTHER,
     )  # fmt: skip
     ids = {"cid": pair.connection_id, "iid": intro.id, "rid": report.id, "a": pair.a.id}

@@ -104,9 +104,15 @@ async def _send(request: Request, text: Any) -> dict[str, Any]:
     via_appeal = member.appeal_status == AppealStatus.APPROVED
     level = await safety.level_of(rules, user.id, member.verified_at, via_appeal)
     message = await chat.send_message(
-        kernel.redis, rules, user.id, level, request.path_params["connection_id"], text
+        kernel.redis,
+        kernel.cipher,
+        rules,
+        user.id,
+        level,
+        request.path_params["connection_id"],
+        text,
     )
-    return chat.for_viewer(chat.wire(message), user.id)
+    return chat.for_viewer(chat.wire(kernel.cipher, message), user.id)
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -122,9 +128,10 @@ async def messages_api(request: Request) -> Response:
         after=request.query_params.get("after"),
         limit=request.query_params.get("limit"),
     )
+    cipher = kernel_of(request).cipher
     return JSONResponse(
         {
-            "messages": [chat.for_viewer(chat.wire(m), user.id) for m in messages],
+            "messages": [chat.for_viewer(chat.wire(cipher, m), user.id) for m in messages],
             "has_more": has_more,
         }
     )
@@ -189,7 +196,7 @@ async def _report(request: Request, user: User, reason: Any, details: Any) -> Re
     too_many = _("You have sent many reports recently. Please wait before reporting again.")
     limit = rules_of(kernel).report_limit
     async with ratelimit.attempt(kernel.redis, f"report:{user.id}", limit, too_many):
-        return await safety.report(user.id, other, reason, details, connection.id)
+        return await safety.report(kernel.cipher, user.id, other, reason, details, connection.id)
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -207,7 +214,9 @@ async def _chat_page(
     context = {
         "connection": connection,
         "other": await member_card(chat.other_side(connection, user.id), user.id, day),
-        "messages": [chat.for_viewer(chat.wire(m), user.id) for m in messages],
+        "messages": [
+            chat.for_viewer(chat.wire(kernel_of(request).cipher, m), user.id) for m in messages
+        ],
         "has_more": has_more,
         "error": error,
         "text": text,

@@ -76,7 +76,7 @@ def _day(request: Request) -> Any:
 async def _introductions_json(request: Request, user: User) -> list[dict[str, Any]]:
     rows = []
     for intro in await introductions.introductions_for(user):
-        row = introductions.introduction_json(intro, user.id)
+        row = introductions.introduction_json(kernel_of(request).cipher, intro, user.id)
         if user.role == Role.MEMBER:
             row["member"] = await member_card(row["other_id"], user.id, _day(request))
         rows.append(row)
@@ -107,8 +107,8 @@ async def _assigned_json(request: Request, matchmaker: User) -> list[dict[str, A
     return rows
 
 
-def _note_json(note: Any) -> dict[str, Any]:
-    return {"id": note.id, "text": note.text, "created_at": note.created_at.isoformat()}
+def _note_json(note: dict[str, Any]) -> dict[str, Any]:
+    return {**note, "created_at": note["created_at"].isoformat()}
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -125,10 +125,16 @@ async def list_api(request: Request) -> Response:
 @guard(roles=(Role.MATCHMAKER,))
 async def create_api(request: Request) -> Response:
     body = await json_body(request)
+    cipher = kernel_of(request).cipher
     intro = await introductions.introduce(
-        await _user(request), body.get("a_id"), body.get("b_id"), body.get("note"), _day(request)
+        cipher,
+        await _user(request),
+        body.get("a_id"),
+        body.get("b_id"),
+        body.get("note"),
+        _day(request),
     )
-    return JSONResponse(introductions.introduction_json(intro, 0), status_code=201)
+    return JSONResponse(introductions.introduction_json(cipher, intro, 0), status_code=201)
 
 
 @guard(login=True)
@@ -138,7 +144,7 @@ async def respond_api(request: Request) -> Response:
     intro = await introductions.respond(
         user.id, request.path_params["introduction_id"], body.get("accept")
     )
-    return JSONResponse(introductions.introduction_json(intro, user.id))
+    return JSONResponse(introductions.introduction_json(kernel_of(request).cipher, intro, user.id))
 
 
 @guard(roles=(Role.MATCHMAKER,))
@@ -149,7 +155,7 @@ async def assigned_api(request: Request) -> Response:
 @guard(roles=(Role.MATCHMAKER,))
 async def notes_api(request: Request) -> Response:
     notes = await introductions.notes_of(
-        (await _user(request)).id, request.path_params["member_id"]
+        kernel_of(request).cipher, (await _user(request)).id, request.path_params["member_id"]
     )
     return JSONResponse({"notes": [_note_json(n) for n in notes]})
 
@@ -158,7 +164,10 @@ async def notes_api(request: Request) -> Response:
 async def add_note_api(request: Request) -> Response:
     body = await json_body(request)
     note = await introductions.add_note(
-        await _user(request), request.path_params["member_id"], body.get("text")
+        kernel_of(request).cipher,
+        await _user(request),
+        request.path_params["member_id"],
+        body.get("text"),
     )
     return JSONResponse(_note_json(note), status_code=201)
 
@@ -227,6 +236,7 @@ async def introduce_page(request: Request) -> Response:
     form = dict(await request.form())
     try:
         await introductions.introduce(
+            kernel_of(request).cipher,
             await _user(request),
             form.get("a_id"),
             form.get("b_id"),
@@ -243,7 +253,8 @@ async def introduce_page(request: Request) -> Response:
 async def _member_console(request: Request, error: UserError | None = None) -> Response:
     matchmaker = await _user(request)
     member_id = request.path_params["member_id"]
-    notes = await introductions.notes_of(matchmaker.id, member_id)  # 404 unless assigned
+    cipher = kernel_of(request).cipher
+    notes = await introductions.notes_of(cipher, matchmaker.id, member_id)  # 404 unless assigned
     member = next(m for m in await _assigned_json(request, matchmaker) if m["id"] == member_id)
     context = {"member": member, "notes": notes, "error": error}
     return await render(
@@ -261,7 +272,10 @@ async def add_note_page(request: Request) -> Response:
     form = await request.form()
     try:
         await introductions.add_note(
-            await _user(request), request.path_params["member_id"], form.get("text")
+            kernel_of(request).cipher,
+            await _user(request),
+            request.path_params["member_id"],
+            form.get("text"),
         )
     except UserError as error:
         if error.status == 404:

@@ -65,8 +65,9 @@ async def _decide(request: Request, decision: Any, note: Any) -> Report:
 
 @guard(roles=(Role.ADMIN,))
 async def reports_api(request: Request) -> Response:
+    cipher = kernel_of(request).cipher
     return JSONResponse(
-        {"reports": [await safety.report_json(r) for r in await safety.open_reports()]}
+        {"reports": [await safety.report_json(cipher, r) for r in await safety.open_reports()]}
     )
 
 
@@ -74,12 +75,13 @@ async def reports_api(request: Request) -> Response:
 async def decision_api(request: Request) -> Response:
     body = await json_body(request)
     item = await _decide(request, body.get("decision"), body.get("note"))
-    return JSONResponse(await safety.report_json(item))
+    return JSONResponse(await safety.report_json(kernel_of(request).cipher, item))
 
 
 @guard(roles=(Role.ADMIN,))
 async def queue_page(request: Request) -> Response:
-    rows = [await safety.report_json(r) for r in await safety.open_reports()]
+    cipher = kernel_of(request).cipher
+    rows = [await safety.report_json(cipher, r) for r in await safety.open_reports()]
     return await render(request, "admin/reports.html", {"reports": rows})
 
 
@@ -87,9 +89,10 @@ async def _report_page(request: Request, error: UserError | None = None) -> Resp
     item = await Report.get_or_none(id=request.path_params["report_id"])
     if item is None:
         raise NotFound()
+    cipher = kernel_of(request).cipher
     context = {
-        "report": await safety.report_json(item),
-        "messages": await safety.evidence(await _admin(request), item),
+        "report": await safety.report_json(cipher, item),
+        "messages": await safety.evidence(cipher, await _admin(request), item),
         "error": error,
     }
     return await render(
