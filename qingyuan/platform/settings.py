@@ -67,6 +67,9 @@ class Settings:
     login_limit_account: RateLimit
     login_limit_ip: RateLimit
     password_profile: str = DEFAULT_PROFILE
+    # Cookies only over HTTPS (and the session cookie as `__Host-`): on in production, and
+    # wherever else the site is served over TLS (a staging copy, the HTTPS tests).
+    secure_cookies: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -80,10 +83,6 @@ class Settings:
     @property
     def uses_memory_redis(self) -> bool:
         return self.redis_url.startswith("memory://")
-
-    @property
-    def secure_cookies(self) -> bool:
-        return self.env not in (DEVELOPMENT, TEST)
 
     def local_today(self) -> date:
         """Today where the members live (the daily match and ages follow the local date)."""
@@ -112,6 +111,7 @@ def load_settings(
         mock_registry=Path(registry) if registry else None,
         timezone=config("QINGYUAN_TIMEZONE", default="Asia/Shanghai"),
         debug=config("QINGYUAN_DEBUG", cast=bool, default=False),
+        secure_cookies=config("QINGYUAN_SECURE_COOKIES", cast=bool, default=env == PRODUCTION),
         allowed_hosts=tuple(
             h.strip() for h in config("QINGYUAN_ALLOWED_HOSTS", default="*").split(",")
         ),
@@ -208,6 +208,10 @@ def deploy_problems(settings: Settings) -> list[str]:
         (settings.uses_memory_redis, "QINGYUAN_REDIS_URL is memory://: use a Redis server."),
         (settings.uses_sqlite, "QINGYUAN_DATABASE_URL is SQLite: use PostgreSQL."),
         (settings.debug, "QINGYUAN_DEBUG is on."),
+        (
+            not settings.secure_cookies,
+            "QINGYUAN_SECURE_COOKIES is off: cookies would cross plain http.",
+        ),
         (
             settings.password_profile != DEFAULT_PROFILE,
             "QINGYUAN_PASSWORD_PROFILE is below the production argon2id cost: unset it.",

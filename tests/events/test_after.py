@@ -21,10 +21,11 @@ from tests.events.test_registrations import sign_up
 
 
 @pytest.fixture
-def attended(client, members, create_activity, volunteer_headers):
+def attended(client, members, create_activity, volunteer_headers, on_shift):
     """An activity where three members attended and a fourth did not come."""
     people = members(4, seed=17)
     activity = create_activity(**soon())
+    on_shift(activity)
     for person in people:
         sign_up(client, activity, person)
     for person in people[:3]:

@@ -18,8 +18,9 @@ def page_token(html: str) -> str:
 
 @pytest.fixture
 def https_client(make_client, make_settings):
-    """A deployment outside development (secure cookies on), reached over HTTPS."""
-    return make_client(make_settings(QINGYUAN_ENV="staging"), base_url="https://testserver")
+    """A deployment served over HTTPS (secure cookies on), reached over HTTPS."""
+    settings = make_settings(QINGYUAN_SECURE_COOKIES="true")
+    return make_client(settings, base_url="https://testserver")
 
 
 def set_cookies(response) -> dict[str, str]:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from qingyuan.platform import accounts
+from qingyuan.platform.settings import deploy_problems
 from tests.conftest import PASSWORD, login
 
 
@@ -144,9 +145,12 @@ def test_hsts_is_sent_when_enabled_for_production():
         assert "max-age=31536000" in plain.get("/").headers["strict-transport-security"]
 
 
-def test_cookies_are_secure_outside_development(settings):
-    production = type(settings)(**{**settings.__dict__, "env": "production"})
-    assert production.secure_cookies and not settings.secure_cookies
+def test_cookies_are_secure_in_production_and_wherever_asked(settings, make_settings):
+    assert make_settings(QINGYUAN_ENV="production").secure_cookies
+    assert make_settings(QINGYUAN_SECURE_COOKIES="true").secure_cookies
+    assert not settings.secure_cookies  # plain http in development and tests
+    insecure = make_settings(QINGYUAN_ENV="production", QINGYUAN_SECURE_COOKIES="false")
+    assert any("QINGYUAN_SECURE_COOKIES" in problem for problem in deploy_problems(insecure))
 
 
 def test_no_open_redirect_after_login(client, make_user):
