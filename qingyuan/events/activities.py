@@ -78,7 +78,7 @@ def validate(body: dict[str, Any], timezone: str) -> ActivityForm:
     if not 1 <= len(title) <= 80:
         errors["title"] = _("Give a title of 1 to 80 characters.")
     kind = body.get("kind")
-    if kind not in set(ActivityKind):
+    if not isinstance(kind, str) or kind not in set(ActivityKind):
         errors["kind"] = _("Choose a kind of activity.")
     place = body.get("place").strip() if isinstance(body.get("place"), str) else ""
     if not 1 <= len(place) <= 120:

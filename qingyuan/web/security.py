@@ -24,6 +24,7 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.sessions import Session
+from qingyuan.web.bodies import read_form
 
 SESSION_COOKIE = "qy_session"
 ANON_COOKIE = "qy_anon"
@@ -99,7 +100,10 @@ def remember_visitor(request: Request, response: Response) -> None:
 
 
 def _same_origin(request: Request, url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[": not a URL, so not ours
+        return False
     return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
 
 
@@ -113,7 +117,7 @@ def check_origin(request: Request) -> None:
 async def check_csrf(request: Request) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and _is_form(request):
-        sent = (await request.form()).get(CSRF_FIELD)
+        sent = (await read_form(request)).get(CSRF_FIELD)
     await current_session(request)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
         raise Forbidden(_("Your form has expired. Please reload the page and try again."))
@@ -139,16 +143,19 @@ def guard(
     def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
-            if request.method not in SAFE_METHODS:
+            unsafe = request.method not in SAFE_METHODS
+            if unsafe:
                 check_origin(request)
-                if csrf:
-                    await check_csrf(request)
-            if login or roles:
-                user = await current_user(request)
-                if user is None:
-                    return _login_required(request)
-                if roles and user.role not in roles:
-                    raise NotFound()
+            # Without a live session the answer is "log in" (401), whatever token was sent:
+            # a client that logs in again on 401 recovers; a 403 would leave it stuck.
+            needs_user = login or bool(roles)
+            user = await current_user(request) if needs_user else None
+            if needs_user and user is None:
+                return _login_required(request)
+            if unsafe and csrf:
+                await check_csrf(request)  # 403 only for a mismatch within a live session
+            if roles and (user is None or user.role not in roles):
+                raise NotFound()
             return await endpoint(request)
 
         return guarded

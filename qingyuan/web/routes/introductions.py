@@ -17,8 +17,8 @@ from qingyuan.matching.cards import member_card
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.review import member_of, personal_data
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
 from qingyuan.web.routes.chat import verified_member
 from qingyuan.web.routes.matches import CARD_SCHEMA
 from qingyuan.web.security import current_user, guard, kernel_of
@@ -124,7 +124,7 @@ async def list_api(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def create_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     intro = await introductions.introduce(
         await _user(request), body.get("a_id"), body.get("b_id"), body.get("note"), _day(request)
     )
@@ -134,7 +134,7 @@ async def create_api(request: Request) -> Response:
 @guard(login=True)
 async def respond_api(request: Request) -> Response:
     user = await verified_member(request)
-    body = await json_body(request)
+    body = await read_json(request)
     intro = await introductions.respond(
         user.id, request.path_params["introduction_id"], body.get("accept")
     )
@@ -156,7 +156,7 @@ async def notes_api(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def add_note_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     note = await introductions.add_note(
         await _user(request), request.path_params["member_id"], body.get("text")
     )
@@ -165,7 +165,7 @@ async def add_note_api(request: Request) -> Response:
 
 @guard(roles=(Role.ADMIN,))
 async def assign_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     assignment = await introductions.assign(
         await _user(request), body.get("matchmaker_id"), body.get("member_id")
     )
@@ -188,7 +188,7 @@ async def member_page(request: Request) -> Response:
 @guard(login=True)
 async def respond_page(request: Request) -> Response:
     user = await verified_member(request)
-    form = await request.form()
+    form = await read_form(request)
     answer = {"yes": True, "no": False}.get(str(form.get("accept")))
     try:
         intro = await introductions.respond(user.id, request.path_params["introduction_id"], answer)
@@ -224,7 +224,7 @@ async def console_page(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def introduce_page(request: Request) -> Response:
-    form = dict(await request.form())
+    form = dict(await read_form(request))
     try:
         await introductions.introduce(
             await _user(request),
@@ -258,7 +258,7 @@ async def member_console_page(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def add_note_page(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     try:
         await introductions.add_note(
             await _user(request), request.path_params["member_id"], form.get("text")

@@ -12,8 +12,8 @@ from qingyuan.matching import chat, safety
 from qingyuan.matching.models import Report
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
 from qingyuan.web.security import current_user, guard, kernel_of
 from qingyuan.web.templating import render
 
@@ -69,7 +69,7 @@ async def reports_api(request: Request) -> Response:
 
 @guard(roles=(Role.ADMIN,))
 async def decision_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     item = await _decide(request, body.get("decision"), body.get("note"))
     return JSONResponse(await safety.report_json(item))
 
@@ -101,7 +101,7 @@ async def report_page(request: Request) -> Response:
 
 @guard(roles=(Role.ADMIN,))
 async def decision_page(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     try:
         await _decide(request, form.get("decision"), form.get("note"))
     except UserError as error:

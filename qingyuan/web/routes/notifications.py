@@ -11,9 +11,9 @@ from starlette.routing import Route
 from qingyuan.platform import notifications
 from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.notices import notice_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
 from qingyuan.web.security import current_user, guard
 
 PAGE_SIZE = 20
@@ -74,7 +74,7 @@ async def list_api(request: Request) -> Response:
 async def read_api(request: Request) -> Response:
     user = await current_user(request)
     assert user is not None
-    up_to = _optional_id((await json_body(request)).get("up_to"), "up_to")
+    up_to = _optional_id((await read_json(request)).get("up_to"), "up_to")
     return JSONResponse({"unread": await notifications.mark_read(user.id, up_to)})
 
 
@@ -82,7 +82,7 @@ async def read_api(request: Request) -> Response:
 async def read_page(request: Request) -> Response:
     user = await current_user(request)
     assert user is not None
-    form = await request.form()
+    form = await read_form(request)
     await notifications.mark_read(user.id, _optional_id(form.get("up_to"), "up_to"))
     return RedirectResponse("/home", status_code=303)
 

@@ -11,6 +11,7 @@ from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
 from qingyuan.verification.review import member_of
+from qingyuan.web.bodies import read_form
 from qingyuan.web.notices import notice_json
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
@@ -43,7 +44,7 @@ async def login_form(request: Request) -> Response:
 
 @guard()
 async def login_submit(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     phone, next_path = str(form.get("phone", "")), str(form.get("next", ""))
     try:
         _, session = await login.log_in(
@@ -80,7 +81,7 @@ async def home(request: Request) -> Response:
 
 @guard()
 async def set_language(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     language = str(form.get("language", ""))
     response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
     if language in LOCALES:
@@ -90,7 +91,7 @@ async def set_language(request: Request) -> Response:
 
 @guard()
 async def set_large_text(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     enabled = "1" if form.get("large_text") == "1" else "0"
     response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
     response.set_cookie(LARGE_TEXT_COOKIE, enabled, max_age=ONE_YEAR, samesite="lax")

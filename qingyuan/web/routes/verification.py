@@ -15,8 +15,9 @@ from qingyuan.platform.sessions import Session
 from qingyuan.verification import registration, review
 from qingyuan.verification.models import Member
 from qingyuan.verification.status import verification_json
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import client_ip, json_body
+from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     current_session,
     current_user,
@@ -86,7 +87,7 @@ async def _register(request: Request, body: dict[str, Any]) -> tuple[Member, Ses
 
 @guard(csrf=False)  # like login: JSON only, Origin-checked, no session yet to hold a token
 async def create_registration(request: Request) -> Response:
-    member, session = await _register(request, await json_body(request))
+    member, session = await _register(request, await read_json(request))
     response = JSONResponse(
         {
             "member_id": member.id,
@@ -115,7 +116,7 @@ async def my_verification(request: Request) -> Response:
 @guard(login=True)
 async def appeal_api(request: Request) -> Response:
     member = await _own_member(request)
-    text = (await json_body(request)).get("text")
+    text = (await read_json(request)).get("text")
     await review.appeal(member, text if isinstance(text, str) else "")
     return JSONResponse(await verification_json(member))
 
@@ -134,7 +135,7 @@ async def register_form(request: Request) -> Response:
 
 @guard()
 async def register_submit(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     body = {
         name: str(form.get(name, "")) for name in ("phone", "password", "real_name", "id_number")
     }
@@ -168,7 +169,7 @@ async def status_page(request: Request) -> Response:
 @guard(login=True)
 async def appeal_page(request: Request) -> Response:
     member = await _own_member(request)
-    form = await request.form()
+    form = await read_form(request)
     try:
         await review.appeal(member, str(form.get("text", "")))
     except UserError as error:
@@ -224,7 +225,7 @@ async def unmask_member(request: Request) -> Response:
     member = await review.get_for_review(request.path_params["member_id"])
     admin = await current_user(request)
     assert admin is not None
-    form = await request.form()
+    form = await read_form(request)
     try:
         unmasked = await review.unmask(
             kernel_of(request).cipher, admin, member, str(form.get("reason", ""))
@@ -248,7 +249,7 @@ async def decide_member(request: Request) -> Response:
     member = await review.get_for_review(request.path_params["member_id"])
     admin = await current_user(request)
     assert admin is not None
-    form = await request.form()
+    form = await read_form(request)
     try:
         await review.decide_appeal(
             kernel_of(request),
