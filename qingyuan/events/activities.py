@@ -6,7 +6,7 @@ Every staff change is audited; cancelling notifies everyone who held or awaited 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -251,9 +251,7 @@ async def upcoming(
         query = query.filter(kind=kind)
     if city:
         query = query.filter(city=city)
-    activities = await query.order_by("starts_at").limit(200)
-    if day is not None:
-        activities = [
-            a for a in activities if a.starts_at.astimezone(ZoneInfo(timezone)).date() == day
-        ]
-    return activities
+    if day is not None:  # in the query: filtered after the limit, a later day came up empty
+        start = datetime.combine(day, time(), ZoneInfo(timezone))
+        query = query.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+    return await query.order_by("starts_at").limit(200)

@@ -74,7 +74,8 @@ async def sign_up(
     try:
         async with in_transaction() as connection:
             locked = await lock_seats(connection, activity_id)
-            assert locked is not None
+            if locked is None:  # deleted since the check above
+                raise NotFound()
             activity, plan = locked
             existing = await Registration.get_or_none(
                 activity_id=activity_id, active_member=user.id
@@ -117,8 +118,7 @@ async def _member_for(user: User, activity: Activity) -> Member:
 async def _take_offer(registration: Registration, at: datetime, connection) -> Registration:
     if registration.status != RegistrationStatus.OFFERED:
         return registration
-    assert registration.offer_expires_at is not None
-    if registration.offer_expires_at <= at:
+    if registration.offer_expires_at is None or registration.offer_expires_at <= at:
         raise Conflict(_("The seat offered to you has expired."))
     registration.status = RegistrationStatus.CONFIRMED
     registration.confirmed_at = at
@@ -140,7 +140,8 @@ async def cancel(
         raise NotFound()
     async with in_transaction() as connection:
         locked = await lock_seats(connection, activity_id)
-        assert locked is not None
+        if locked is None:  # deleted since the check above
+            raise NotFound()
         activity, plan = locked
         registration = await Registration.get_or_none(
             activity_id=activity_id, active_member=user.id
