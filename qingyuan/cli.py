@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +36,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _check_servable(settings, args.workers)
+    if args.workers > 1:
+        prepare_metrics_dir(settings)
     import uvicorn
 
     uvicorn.run(
@@ -47,6 +50,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="info",
     )
     return 0
+
+
+def prepare_metrics_dir(settings: Settings) -> Path:
+    """Point prometheus-client's multiprocess mode at an emptied directory (the workers
+    inherit the variable and write their samples there; /metrics sums them). Files from an
+    earlier run would add its counts to this one's."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
