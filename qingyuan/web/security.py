@@ -57,6 +57,14 @@ async def current_user(request: Request) -> User | None:
     return cache["user"]
 
 
+async def logged_in_user(request: Request) -> User:
+    """The user `guard(login=True)` let in: a 401, never an assert, if there is none."""
+    user = await current_user(request)
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
 def anonymous_id(request: Request) -> str:
     """The visitor's random pre-login id; a new one is set as a cookie by `remember_visitor`."""
     cache = request.scope.setdefault("qingyuan", {})

@@ -35,7 +35,7 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 GENDER_COUNTS: dict[str, Any] = {
@@ -160,8 +160,7 @@ def filters(request: Request) -> dict[str, Any]:
 
 
 async def _user(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return user
 
 

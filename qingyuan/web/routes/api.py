@@ -18,9 +18,9 @@ from qingyuan.web.openapi import ApiRoute, build_schema
 from qingyuan.web.security import (
     SESSION_COOKIE,
     current_session,
-    current_user,
     guard,
     kernel_of,
+    logged_in_user,
     set_session_cookie,
 )
 
@@ -89,8 +89,7 @@ async def delete_session(request: Request) -> Response:
 
 @guard(login=True)
 async def me(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return JSONResponse(user_json(request, user))
 
 

@@ -27,7 +27,7 @@ from qingyuan.verification.models import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import SESSION_COOKIE, current_user, guard, kernel_of
+from qingyuan.web.security import SESSION_COOKIE, guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 MESSAGE_SCHEMA: dict[str, Any] = {
@@ -84,8 +84,7 @@ async def verified_member(request: Request) -> User:
 
 async def _verified(request: Request) -> tuple[User, Member]:
     """The member and their verification, looked up once per request."""
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     if user.role != Role.MEMBER:
         raise NotFound()
     cache = request.scope.setdefault("qingyuan", {})

@@ -21,7 +21,7 @@ from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.chat import verified_member
 from qingyuan.web.routes.matches import CARD_SCHEMA
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 INTRODUCTION_SCHEMA: dict[str, Any] = {
@@ -64,8 +64,7 @@ NOTE_SCHEMA: dict[str, Any] = {
 
 
 async def _user(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return user
 
 

@@ -18,7 +18,7 @@ from qingyuan.platform.models import User
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 CARD_SCHEMA: dict[str, Any] = {
@@ -80,8 +80,7 @@ CONNECTIONS_SCHEMA = {
 
 
 async def _member(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     await ensure_verified(user)
     return user
 

@@ -14,7 +14,7 @@ from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 REPORT_SCHEMA: dict[str, Any] = {
@@ -44,8 +44,7 @@ DECISION_SCHEMA: dict[str, Any] = {
 
 
 async def _admin(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return user
 
 

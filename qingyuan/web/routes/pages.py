@@ -17,9 +17,9 @@ from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     SESSION_COOKIE,
     current_session,
-    current_user,
     guard,
     kernel_of,
+    logged_in_user,
     safe_next,
     set_session_cookie,
 )
@@ -72,8 +72,7 @@ async def logout(request: Request) -> Response:
 
 @guard(login=True)
 async def home(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     member = await member_of(user)
     notices = [notice_json(n) for n in await notifications.latest(user.id, HOME_NOTICES)]
     return await render(request, "home.html", {"member": member, "notices": notices})

@@ -20,7 +20,7 @@ from qingyuan.verification.facts import verified_facts
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import BodyRules, body_rules, read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 PROFILE_SCHEMA: dict[str, Any] = {
@@ -57,8 +57,7 @@ ANSWERS_SCHEMA: dict[str, Any] = {
 
 
 async def _verified_user(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     await ensure_verified(user)
     return user
 

@@ -23,6 +23,7 @@ from qingyuan.web.security import (
     current_user,
     guard,
     kernel_of,
+    logged_in_user,
     set_session_cookie,
 )
 from qingyuan.web.templating import render
@@ -223,8 +224,7 @@ async def review_member(request: Request) -> Response:
 @guard(roles=(Role.ADMIN,))
 async def unmask_member(request: Request) -> Response:
     member = await review.get_for_review(request.path_params["member_id"])
-    admin = await current_user(request)
-    assert admin is not None
+    admin = await logged_in_user(request)
     form = await read_form(request)
     try:
         unmasked = await review.unmask(
@@ -247,8 +247,7 @@ async def unmask_member(request: Request) -> Response:
 @guard(roles=(Role.ADMIN,))
 async def decide_member(request: Request) -> Response:
     member = await review.get_for_review(request.path_params["member_id"])
-    admin = await current_user(request)
-    assert admin is not None
+    admin = await logged_in_user(request)
     form = await read_form(request)
     try:
         await review.decide_appeal(
