@@ -33,7 +33,7 @@ _SQLITE_DOWN = frozenset({5, 6, 10, 13, 14})  # BUSY, LOCKED, IOERR, FULL, CANTO
 def _postgres_down() -> tuple[type[Exception], ...]:
     """asyncpg's errors for a server that is gone, stopping, or out of connections."""
     try:
-        from asyncpg import exceptions
+        from asyncpg import exceptions  # type: ignore[import-untyped]
     except ImportError:  # installed without the `postgres` extra
         return ()
     return (
