@@ -304,7 +304,7 @@ routes = [
         photo_api,
         method="POST",
         summary="Upload a profile photo (multipart field 'photo')",
-        errors=(422,),
+        errors=(413, 422, 429),
         responses={201: {"type": "object", "properties": {"photo_url": {"type": "string"}}}},
     ),
     Route("/photos/{name:str}", photo_file),
