@@ -126,8 +126,10 @@ async def check_csrf(request: Request) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and _is_form(request):
         sent = (await read_form(request)).get(CSRF_FIELD)
-    await current_session(request)
+    session = await current_session(request)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
+        if session is None and request.cookies.get(SESSION_COOKIE):
+            raise NotAuthenticated()  # the session ended: logging in again is the remedy
         raise Forbidden(_("Your form has expired. Please reload the page and try again."))
 
 
@@ -161,7 +163,10 @@ def guard(
             if needs_user and user is None:
                 return _login_required(request)
             if unsafe and csrf:
-                await check_csrf(request)  # 403 only for a mismatch within a live session
+                try:
+                    await check_csrf(request)  # 403 only for a mismatch within a live session
+                except NotAuthenticated:
+                    return _login_required(request)
             if roles and (user is None or user.role not in roles):
                 raise NotFound()
             return await endpoint(request)

@@ -296,3 +296,11 @@ def test_http_errors_keep_their_status():
         response = client.get(f"/api/{status}")
         assert response.status_code == status
         assert isinstance(response.json()["error"]["message"], str)
+
+
+def test_lost_session_on_a_form_open_to_anyone_goes_to_login(client, make_user):
+    """Logging out (a form that needs no login) after the session ended is no 'form expired'."""
+    csrf = login(client, make_user())["csrf_token"]
+    lose_session(client)
+    response = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
