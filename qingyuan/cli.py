@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import ipaddress
+import os
 import socket
 import sys
 import time
@@ -43,6 +44,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _check_servable(settings, args.workers)
+    if args.workers > 1:
+        prepare_metrics_dir(settings)
     from qingyuan.web import server
 
     server.run(
@@ -57,6 +60,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     return 0
+
+
+def prepare_metrics_dir(settings: Settings) -> Path:
+    """Point prometheus-client's multiprocess mode at an emptied directory (the workers
+    inherit the variable and write their samples there; /metrics sums them). Files from an
+    earlier run would add its counts to this one's."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

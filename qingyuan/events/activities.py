@@ -6,7 +6,7 @@ Every staff change is audited; cancelling notifies everyone who held or awaited 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,8 +77,8 @@ def validate(body: dict[str, Any], timezone: str) -> ActivityForm:
     title = value.strip() if isinstance(value := body.get("title"), str) else ""
     if not 1 <= len(title) <= 80:
         errors["title"] = _("Give a title of 1 to 80 characters.")
-    kind = body.get("kind", "")
-    if kind not in set(ActivityKind):
+    kind = body.get("kind")
+    if not isinstance(kind, str) or kind not in set(ActivityKind):
         errors["kind"] = _("Choose a kind of activity.")
     place = value.strip() if isinstance(value := body.get("place"), str) else ""
     if not 1 <= len(place) <= 120:
@@ -123,7 +123,7 @@ def validate(body: dict[str, Any], timezone: str) -> ActivityForm:
     return ActivityForm(
         {
             "title": title,
-            "kind": ActivityKind(kind),
+            "kind": ActivityKind(str(kind)),  # checked above
             "place": place,
             "city": city,
             "description": description.strip(),
@@ -251,9 +251,7 @@ async def upcoming(
         query = query.filter(kind=kind)
     if city:
         query = query.filter(city=city)
-    activities = await query.order_by("starts_at").limit(200)
-    if day is not None:
-        activities = [
-            a for a in activities if a.starts_at.astimezone(ZoneInfo(timezone)).date() == day
-        ]
-    return activities
+    if day is not None:  # in the query: filtered after the limit, a later day came up empty
+        start = datetime.combine(day, time(), ZoneInfo(timezone))
+        query = query.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+    return await query.order_by("starts_at").limit(200)

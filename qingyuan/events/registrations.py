@@ -75,7 +75,8 @@ async def sign_up(
     try:
         async with in_transaction() as connection:
             locked = await lock_seats(connection, activity_id)
-            assert locked is not None
+            if locked is None:  # deleted since the check above
+                raise NotFound()
             activity, plan = locked
             existing = await Registration.get_or_none(
                 activity_id=activity_id, active_member=user.id, using_db=connection
@@ -120,8 +121,7 @@ async def _take_offer(
 ) -> Registration:
     if registration.status != RegistrationStatus.OFFERED:
         return registration
-    assert registration.offer_expires_at is not None
-    if registration.offer_expires_at <= at:
+    if registration.offer_expires_at is None or registration.offer_expires_at <= at:
         raise Conflict(_("The seat offered to you has expired."))
     registration.status = RegistrationStatus.CONFIRMED
     registration.confirmed_at = at
@@ -143,7 +143,8 @@ async def cancel(
         raise NotFound()
     async with in_transaction() as connection:
         locked = await lock_seats(connection, activity_id)
-        assert locked is not None
+        if locked is None:  # deleted since the check above
+            raise NotFound()
         activity, plan = locked
         registration = await Registration.get_or_none(
             activity_id=activity_id, active_member=user.id, using_db=connection

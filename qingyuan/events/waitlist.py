@@ -125,7 +125,8 @@ async def expire_offers(offer_hours: float, at: datetime | None = None) -> int:
     for activity_id in sorted(activity_ids):
         async with in_transaction() as connection:
             locked = await lock_seats(connection, activity_id)
-            assert locked is not None
+            if locked is None:  # deleted meanwhile: its offers went with it
+                continue
             activity, plan = locked
             lapsed = await Registration.filter(
                 activity_id=activity_id,

@@ -7,8 +7,10 @@ applied first, since dropping EXIF also drops the rotation flag.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -17,10 +19,14 @@ from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 
 MAX_BYTES = 8 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # decompression-bomb guard
+MAX_PIXELS = 40_000_000  # decompression-bomb guard, checked on the header before decoding
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 LONG_SIDE = 1280
 PHOTO_DIR = "photos"
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard too, for any other caller
+# Decoding takes a CPU and up to a few hundred MB: at most two at a time, off the event loop.
+_decoding = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo")
 
 
 def _refuse() -> ValidationFailed:
@@ -33,11 +39,11 @@ def clean_photo(data: bytes) -> bytes:
     """A re-encoded JPEG of the upload, at most LONG_SIDE pixels on its long side."""
     if not data or len(data) > MAX_BYTES:
         raise _refuse()
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as upload:
-            if upload.format not in ALLOWED_FORMATS:
+        with Image.open(io.BytesIO(data)) as upload:  # reads the header only
+            if upload.format not in ALLOWED_FORMATS or upload.width * upload.height > MAX_PIXELS:
                 raise _refuse()
+            upload.draft("RGB", (LONG_SIDE, LONG_SIDE))  # JPEG: decode at a reduced scale
             image = ImageOps.exif_transpose(upload).convert("RGB")
             image.thumbnail((LONG_SIDE, LONG_SIDE))
             out = io.BytesIO()
@@ -47,12 +53,21 @@ def clean_photo(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def store_photo(data_dir: Path, data: bytes) -> str:
-    """Store a cleaned photo; the name is random, so it reveals nothing and cannot be guessed."""
+async def store_photo(data_dir: Path, data: bytes) -> str:
+    """Store a cleaned photo; the name is random, so it reveals nothing and cannot be guessed.
+
+    Cleaning runs in a two-thread pool: the event loop keeps serving while a photo decodes,
+    and a burst of uploads queues instead of decoding all at once.
+    """
+    return await asyncio.get_running_loop().run_in_executor(_decoding, _store, data_dir, data)
+
+
+def _store(data_dir: Path, data: bytes) -> str:
+    cleaned = clean_photo(data)
     directory = data_dir / PHOTO_DIR
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_urlsafe(18)}.jpg"
-    (directory / name).write_bytes(clean_photo(data))
+    (directory / name).write_bytes(cleaned)
     return name
 
 

@@ -413,7 +413,7 @@ async def decide_report(
     """An admin's decision, audit-logged: dismiss, warn (the reduced message rate stays) or
     suspend (the account is disabled and logged out everywhere: it can no longer log in or
     be matched)."""
-    if decision not in DECISIONS:
+    if not isinstance(decision, str) or decision not in DECISIONS:
         raise ValidationFailed(fields={"decision": _("Choose dismiss, warn or suspend.")})
     note = note.strip() if isinstance(note, str) else ""
     if not note or len(note) > 1000:

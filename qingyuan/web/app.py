@@ -21,6 +21,7 @@ from qingyuan.platform.database import ensure_migrated, tortoise_config
 from qingyuan.platform.jobs import Worker
 from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
+from qingyuan.web.bodies import BodyLimitMiddleware
 from qingyuan.web.errors import EXCEPTION_HANDLERS
 from qingyuan.web.middleware import LocaleMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
 from qingyuan.web.routes import (
@@ -98,6 +99,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
         Middleware(MetricsMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
         Middleware(LocaleMiddleware),
+        Middleware(BodyLimitMiddleware),
     ]
     if "*" not in settings.allowed_hosts:
         stack.insert(1, Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts))

@@ -35,6 +35,7 @@ _ERROR_DESCRIPTIONS = {
     403: "CSRF token or Origin refused",
     404: "Not found (also: not yours)",
     409: "Conflict",
+    413: "Body over the route's size limit",
     422: "Invalid input",
     429: "Rate limited; see Retry-After",
     503: "A dependency is down",
@@ -95,7 +96,7 @@ class ApiRoute(Route):
         if self.csrf:
             implied.append(403)
         if self.body is not None:
-            implied.append(422)
+            implied += [413, 422]
         return implied
 
     def _parameters(self) -> list[dict[str, Any]]:

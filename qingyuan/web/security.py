@@ -25,6 +25,7 @@ from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.sessions import Session
 from qingyuan.platform.settings import Settings
+from qingyuan.web.bodies import read_form
 
 SESSION_COOKIE = "qy_session"
 # Over HTTPS the session cookie is a `__Host-` cookie: browsers accept it only with Secure,
@@ -64,6 +65,14 @@ async def current_user(request: Request) -> User | None:
         user = await User.get_or_none(id=session.user_id, is_active=True) if session else None
         cache["user"] = user
     return cache["user"]
+
+
+async def logged_in_user(request: Request) -> User:
+    """The user `guard(login=True)` let in: a 401, never an assert, if there is none."""
+    user = await current_user(request)
+    if user is None:
+        raise NotAuthenticated()
+    return user
 
 
 def anonymous_id(request: Request) -> str:
@@ -136,7 +145,10 @@ def remember_visitor(request: Request, response: Response) -> None:
 
 
 def _same_origin(request: Request, url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[": not a URL, so not ours
+        return False
     return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
 
 
@@ -150,10 +162,14 @@ def check_origin(request: Request) -> None:
 async def check_csrf(request: Request) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and _is_form(request):
-        field = (await request.form()).get(CSRF_FIELD)
+        field = (await read_form(request)).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
-    await current_session(request)
+    session = await current_session(request)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(request)):
+        if session is None and request.cookies.get(
+            session_cookie_name(kernel_of(request).settings)
+        ):
+            raise NotAuthenticated()  # the session ended: logging in again is the remedy
         raise Forbidden(_("Your form has expired. Please reload the page and try again."))
 
 
@@ -177,16 +193,22 @@ def guard(
     def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
-            if request.method not in SAFE_METHODS:
+            unsafe = request.method not in SAFE_METHODS
+            if unsafe:
                 check_origin(request)
-                if csrf:
-                    await check_csrf(request)
-            if login or roles:
-                user = await current_user(request)
-                if user is None:
+            # Without a live session the answer is "log in" (401), whatever token was sent:
+            # a client that logs in again on 401 recovers; a 403 would leave it stuck.
+            needs_user = login or bool(roles)
+            user = await current_user(request) if needs_user else None
+            if needs_user and user is None:
+                return _login_required(request)
+            if unsafe and csrf:
+                try:
+                    await check_csrf(request)  # 403 only for a mismatch within a live session
+                except NotAuthenticated:
                     return _login_required(request)
-                if roles and user.role not in roles:
-                    raise NotFound()
+            if roles and (user is None or user.role not in roles):
+                raise NotFound()
             return await endpoint(request)
 
         return guarded

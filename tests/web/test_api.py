@@ -40,7 +40,7 @@ def test_bad_json_is_a_422_not_a_500(client):
 
 
 def test_wrong_types_are_field_errors(client):
-    response = client.post("/api/v1/session", json={"phone": 13812345678, "password": None})
+    response = client.post("/api/v1/session", json={"phone": 1381234, "password": None})
     assert response.status_code == 422
     assert set(response.json()["error"]["fields"]) == {"phone", "password"}
 

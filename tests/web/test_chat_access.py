@@ -19,26 +19,26 @@ from tests.matching.chat_support import connected_pair, log_in_as
 ACTORS = ("anonymous", "unverified", "member", "stranger", "matchmaker", "admin")
 
 # (method, path template, JSON body or form data ("form", {...}), expected per actor).
-# Anonymous: API GET 401, page GET → login (303), any POST 403 (no session, no CSRF token).
+# Anonymous: API 401, pages → login (303), POSTs too: without a session the remedy is to log in.
 # Destructive rows (block) come last: the member's own block ends the chat.
 MATRIX = [
     ("GET", "/api/v1/connections/{cid}/messages", None, (401, 403, 200, 404, 404, 404)),
-    ("POST", "/api/v1/connections/{cid}/messages", {"text": ""}, (403, 403, 422, 404, 404, 404)),
-    ("POST", "/api/v1/connections/{cid}/read", {"up_to": -1}, (403, 403, 422, 404, 404, 404)),
-    ("POST", "/api/v1/connections/{cid}/report", {"reason": "x"}, (403, 403, 422, 404, 404, 404)),
+    ("POST", "/api/v1/connections/{cid}/messages", {"text": ""}, (401, 403, 422, 404, 404, 404)),
+    ("POST", "/api/v1/connections/{cid}/read", {"up_to": -1}, (401, 403, 422, 404, 404, 404)),
+    ("POST", "/api/v1/connections/{cid}/report", {"reason": "x"}, (401, 403, 422, 404, 404, 404)),
     ("GET", "/api/v1/unread", None, (401, 403, 200, 200, 404, 404)),
     ("GET", "/api/v1/introductions", None, (401, 403, 200, 200, 200, 404)),
     (
         "POST",
         "/api/v1/introductions",
         {"a_id": "{a}", "b_id": "{a}", "note": "x"},
-        (403, 404, 404, 404, 422, 404),
+        (401, 404, 404, 404, 422, 404),
     ),
     (
         "POST",
         "/api/v1/introductions/{iid}/response",
         {"accept": "maybe"},
-        (403, 403, 422, 404, 404, 404),
+        (401, 403, 422, 404, 404, 404),
     ),
     ("GET", "/api/v1/matchmaker/members", None, (401, 404, 404, 404, 200, 404)),
     ("GET", "/api/v1/matchmaker/members/{a}/notes", None, (401, 404, 404, 404, 200, 404)),
@@ -46,41 +46,41 @@ MATRIX = [
         "POST",
         "/api/v1/matchmaker/members/{a}/notes",
         {"text": ""},
-        (403, 404, 404, 404, 422, 404),
+        (401, 404, 404, 404, 422, 404),
     ),
     ("GET", "/api/v1/admin/reports", None, (401, 404, 404, 404, 404, 200)),
     (
         "POST",
         "/api/v1/admin/reports/{rid}/decision",
         {"decision": "x", "note": ""},
-        (403, 404, 404, 404, 404, 422),
+        (401, 404, 404, 404, 404, 422),
     ),
     (
         "POST",
         "/api/v1/admin/assignments",
         {"matchmaker_id": 0, "member_id": 0},
-        (403, 404, 404, 404, 404, 422),
+        (401, 404, 404, 404, 404, 422),
     ),
     ("GET", "/connections/{cid}", None, (303, 403, 200, 404, 404, 404)),
-    ("POST", "/connections/{cid}/messages", ("form", {"text": ""}), (403, 403, 422, 404, 404, 404)),
-    ("POST", "/connections/{cid}/read", ("form", {"up_to": "x"}), (403, 403, 422, 404, 404, 404)),
+    ("POST", "/connections/{cid}/messages", ("form", {"text": ""}), (303, 403, 422, 404, 404, 404)),
+    ("POST", "/connections/{cid}/read", ("form", {"up_to": "x"}), (303, 403, 422, 404, 404, 404)),
     ("GET", "/connections/{cid}/report", None, (303, 403, 200, 404, 404, 404)),
-    ("POST", "/connections/{cid}/report", ("form", {}), (403, 403, 422, 404, 404, 404)),
+    ("POST", "/connections/{cid}/report", ("form", {}), (303, 403, 422, 404, 404, 404)),
     ("GET", "/introductions", None, (303, 403, 200, 200, 404, 404)),
     (
         "POST",
         "/introductions/{iid}/response",
         ("form", {"accept": "maybe"}),
-        (403, 403, 422, 404, 404, 404),
+        (303, 403, 422, 404, 404, 404),
     ),
     ("GET", "/matchmaker", None, (303, 404, 404, 404, 200, 404)),
     ("GET", "/matchmaker/members/{a}", None, (303, 404, 404, 404, 200, 404)),
-    ("POST", "/matchmaker/members/{a}/notes", ("form", {}), (403, 404, 404, 404, 422, 404)),
+    ("POST", "/matchmaker/members/{a}/notes", ("form", {}), (303, 404, 404, 404, 422, 404)),
     (
         "POST",
         "/matchmaker/introductions",
         ("form", {"a_id": "{a}", "b_id": "{a}", "note": "x"}),
-        (403, 404, 404, 404, 422, 404),
+        (303, 404, 404, 404, 422, 404),
     ),
     ("GET", "/admin/reports", None, (303, 404, 404, 404, 404, 200)),
     ("GET", "/admin/reports/{rid}", None, (303, 404, 404, 404, 404, 200)),
@@ -88,10 +88,10 @@ MATRIX = [
         "POST",
         "/admin/reports/{rid}/decision",
         ("form", {"decision": "x"}),
-        (403, 404, 404, 404, 404, 422),
+        (303, 404, 404, 404, 404, 422),
     ),
-    ("POST", "/connections/{cid}/block", ("form", {}), (403, 403, 303, 404, 404, 404)),
-    ("POST", "/api/v1/connections/{cid}/block", {}, (403, 403, 200, 404, 404, 404)),
+    ("POST", "/connections/{cid}/block", ("form", {}), (303, 403, 303, 404, 404, 404)),
+    ("POST", "/api/v1/connections/{cid}/block", {}, (401, 403, 200, 404, 404, 404)),
 ]
 
 TEMPLATE_IDS = {

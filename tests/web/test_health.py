@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qingyuan.cli import prepare_metrics_dir
 from qingyuan.platform.models import User
 from qingyuan.platform.redis import connect
 from qingyuan.platform.sessions import SessionStore
@@ -46,7 +53,48 @@ def test_redis_down_is_a_503_that_writes_nothing(client, make_user):
     assert run(client, User.get, id=user.id).last_login_at is None
 
 
-def test_metrics_counts_requests_by_endpoint(client):
-    client.get("/healthz")
-    text = client.get("/metrics").text
+SCRAPER = {"Authorization": "Bearer scrape-token-1"}
+
+
+@pytest.fixture
+def scraped(make_settings, make_client):
+    return make_client(make_settings(QINGYUAN_METRICS_TOKEN="scrape-token-1"))
+
+
+def test_metrics_counts_requests_by_endpoint(scraped):
+    scraped.get("/healthz")
+    text = scraped.get("/metrics", headers=SCRAPER).text
     assert 'qingyuan_http_requests_total{endpoint="healthz",method="GET",status="200"}' in text
+
+
+def test_metrics_without_a_token_setting_are_for_loopback_only(client):
+    assert client.get("/metrics").status_code == 404  # the test client is not 127.0.0.1
+
+
+def test_metrics_need_the_token(scraped):
+    assert scraped.get("/metrics").status_code == 404
+    assert scraped.get("/metrics", headers={"Authorization": "Bearer guess"}).status_code == 404
+
+
+def test_metrics_sum_every_worker(scraped, tmp_path, monkeypatch):
+    """`serve --workers N` runs N processes: /metrics must add up all of them."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    worker = (
+        "from qingyuan.web.middleware import REQUESTS;"
+        "REQUESTS.labels('GET', 'elsewhere', '200').inc()"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", worker], check=True, env=dict(os.environ))
+    text = scraped.get("/metrics", headers=SCRAPER).text
+    line = 'qingyuan_http_requests_total{endpoint="elsewhere",method="GET",status="200"} 2.0'
+    assert line in text
+
+
+def test_serve_starts_multiprocess_metrics_in_an_emptied_directory(settings, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    stale = settings.data_dir / "metrics" / "counter_1.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from an earlier run")
+    directory = prepare_metrics_dir(settings)
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(directory) == str(stale.parent)
+    assert not stale.exists()

@@ -33,9 +33,9 @@ from qingyuan.matching.profiles import city_names
 from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 GENDER_COUNTS: dict[str, Any] = {
@@ -160,8 +160,7 @@ def filters(request: Request) -> dict[str, Any]:
 
 
 async def _user(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return user
 
 
@@ -335,7 +334,7 @@ async def cancel_page(request: Request) -> Response:
 
 @guard(login=True)
 async def feedback_page(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     rating = str(form.get("rating", ""))
     try:
         await feedback.leave_feedback(
@@ -351,7 +350,7 @@ async def feedback_page(request: Request) -> Response:
 
 @guard(login=True)
 async def pick_page(request: Request) -> Response:
-    chosen = str((await request.form()).get("member_id", ""))
+    chosen = str((await read_form(request)).get("member_id", ""))
     try:
         await feedback.pick(
             (await _user(request)).id,
@@ -391,7 +390,7 @@ async def mine_page(request: Request) -> Response:
 
 @guard(login=True)
 async def feedback_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     saved = await feedback.leave_feedback(
         (await _user(request)).id,
         request.path_params["activity_id"],
@@ -421,7 +420,7 @@ async def attendees_api(request: Request) -> Response:
 
 @guard(login=True)
 async def pick_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     connection = await feedback.pick(
         (await _user(request)).id, request.path_params["activity_id"], body.get("member_id")
     )

@@ -30,10 +30,10 @@ from qingyuan.platform.errors import (
 )
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.activities import ACTIVITY_SCHEMA, config_of
-from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 ADMIN = (Role.ADMIN,)
@@ -73,8 +73,7 @@ CHECKIN_SCHEMA = {
 
 
 async def _staff(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return user
 
 
@@ -84,14 +83,14 @@ def _form(request: Request, body: dict[str, Any]) -> activities.ActivityForm:
 
 @guard(roles=ADMIN)
 async def create_api(request: Request) -> Response:
-    form = _form(request, await json_body(request))
+    form = _form(request, await read_json(request))
     activity = await activities.create_activity(await _staff(request), form)
     return JSONResponse({"id": activity.id}, status_code=201)
 
 
 @guard(roles=ADMIN)
 async def update_api(request: Request) -> Response:
-    form = _form(request, await json_body(request))
+    form = _form(request, await read_json(request))
     activity = await activities.update_activity(
         await _staff(request), request.path_params["activity_id"], form
     )
@@ -100,7 +99,7 @@ async def update_api(request: Request) -> Response:
 
 @guard(roles=ADMIN)
 async def cancel_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationFailed(fields={"reason": _("Say why the activity is cancelled.")})
@@ -112,7 +111,7 @@ async def cancel_api(request: Request) -> Response:
 
 @guard(roles=STAFF)
 async def checkin_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     code = body.get("code")
     if not isinstance(code, str) or not code.strip() or len(code) > 200:
         raise ValidationFailed(fields={"code": _("Scan the QR code or type the ticket code.")})
@@ -229,7 +228,7 @@ def _form_of(activity: Activity, quotas: dict[str, int], timezone: str) -> dict[
 
 
 async def _posted_form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items() if k in FORM_FIELDS}
+    return {k: str(v) for k, v in (await read_form(request)).items() if k in FORM_FIELDS}
 
 
 @guard(roles=ADMIN)
@@ -273,7 +272,7 @@ async def update_page(request: Request) -> Response:
 @guard(roles=ADMIN)
 async def shift_page(request: Request) -> Response:
     activity_id = request.path_params["activity_id"]
-    form = await request.form()
+    form = await read_form(request)
     timezone = kernel_of(request).settings.timezone
     starts = activities.parse_time(str(form.get("starts_at", "")), timezone)
     ends = activities.parse_time(str(form.get("ends_at", "")), timezone)
@@ -289,7 +288,7 @@ async def shift_page(request: Request) -> Response:
 @guard(roles=ADMIN)
 async def assignment_page(request: Request) -> Response:
     activity_id = request.path_params["activity_id"]
-    form = await request.form()
+    form = await read_form(request)
     shift, volunteer = str(form.get("shift_id", "")), str(form.get("volunteer_id", ""))
     if not shift.isdigit() or not volunteer.isdigit():
         raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
@@ -330,7 +329,7 @@ def _csv_response(activity_id: int, text: str) -> Response:
 @guard(roles=ADMIN)
 async def export_page(request: Request) -> Response:
     activity = await activities.get_activity(request.path_params["activity_id"])
-    reason = str((await request.form()).get("reason", ""))
+    reason = str((await read_form(request)).get("reason", ""))
     text = await exports.attendee_csv(
         kernel_of(request).cipher, await _staff(request), activity.id, reason
     )
@@ -340,7 +339,7 @@ async def export_page(request: Request) -> Response:
 @guard(roles=ADMIN)
 async def cancel_page(request: Request) -> Response:
     activity_id = request.path_params["activity_id"]
-    reason = str((await request.form()).get("reason", "")).strip()
+    reason = str((await read_form(request)).get("reason", "")).strip()
     if not reason:
         raise ValidationFailed(fields={"reason": _("Say why the activity is cancelled.")})
     await activities.cancel_activity(await _staff(request), activity_id, reason[:500])
@@ -379,7 +378,7 @@ async def checkin_page(request: Request) -> Response:
 
 @guard(roles=STAFF)
 async def checkin_submit(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     raw_activity = str(form.get("activity_id", ""))
     chosen = int(raw_activity) if raw_activity.isdigit() else None
     try:
@@ -404,7 +403,7 @@ async def figures_api(request: Request) -> Response:
 
 @guard(roles=ADMIN)
 async def export_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     activity = await activities.get_activity(request.path_params["activity_id"])
     reason = value if isinstance(value := body.get("reason"), str) else ""
     text = await exports.attendee_csv(
@@ -415,7 +414,7 @@ async def export_api(request: Request) -> Response:
 
 @guard(roles=ADMIN)
 async def attendance_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     reason = value if isinstance(value := body.get("reason"), str) else ""
     await attendance.set_attendance(
         await _staff(request),
@@ -428,7 +427,7 @@ async def attendance_api(request: Request) -> Response:
 
 @guard(roles=ADMIN)
 async def add_shift_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     timezone = kernel_of(request).settings.timezone
     starts = activities.parse_time(body.get("starts_at"), timezone)
     ends = activities.parse_time(body.get("ends_at"), timezone)
@@ -444,7 +443,7 @@ async def add_shift_api(request: Request) -> Response:
 
 @guard(roles=ADMIN)
 async def assign_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     volunteer_id = body.get("volunteer_id")
     if isinstance(volunteer_id, bool) or not isinstance(volunteer_id, int):
         raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
@@ -468,7 +467,7 @@ async def staffing_api(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def offer_slot_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     timezone = kernel_of(request).settings.timezone
     starts = activities.parse_time(body.get("starts_at"), timezone)
     ends = activities.parse_time(body.get("ends_at"), timezone)

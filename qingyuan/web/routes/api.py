@@ -13,13 +13,14 @@ from qingyuan.platform.crypto import mask_phone
 from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import AuditEntry, Role, User
+from qingyuan.web.bodies import read_json
 from qingyuan.web.openapi import ApiRoute, build_schema
 from qingyuan.web.security import (
     clear_session_cookie,
     current_session,
-    current_user,
     guard,
     kernel_of,
+    logged_in_user,
     set_session_cookie,
 )
 
@@ -38,19 +39,6 @@ LOGIN_SCHEMA: dict[str, Any] = {
     "required": ["phone", "password"],
     "properties": {"phone": {"type": "string"}, "password": {"type": "string"}},
 }
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or a 422 that says what is wrong with it."""
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        raise ValidationFailed(_("Send the request body as JSON."))
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ValidationFailed(_("The request body is not valid JSON.")) from exc
-    if not isinstance(body, dict):
-        raise ValidationFailed(_("The request body must be a JSON object."))
-    return body
 
 
 def required_text(body: dict[str, Any], *names: str) -> list[str]:
@@ -82,7 +70,7 @@ def client_ip(request: Request) -> str:
 # cannot send them without a CORS preflight) plus the Origin check stand in for it.
 @guard(csrf=False)
 async def create_session(request: Request) -> Response:
-    phone, password = required_text(await json_body(request), "phone", "password")
+    phone, password = required_text(await read_json(request), "phone", "password")
     user, session = await login.log_in(
         kernel_of(request), phone, password, client_ip(request), await current_session(request)
     )
@@ -101,8 +89,7 @@ async def delete_session(request: Request) -> Response:
 
 @guard(login=True)
 async def me(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return JSONResponse(user_json(request, user))
 
 

@@ -27,9 +27,9 @@ from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.models import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import current_user, guard, kernel_of, session_cookie_name
+from qingyuan.web.security import guard, kernel_of, logged_in_user, session_cookie_name
 from qingyuan.web.templating import render
 
 MESSAGE_SCHEMA: dict[str, Any] = {
@@ -86,8 +86,7 @@ async def verified_member(request: Request) -> User:
 
 async def _verified(request: Request) -> tuple[User, Member]:
     """The member and their verification, looked up once per request."""
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     if user.role != Role.MEMBER:
         raise NotFound()
     cache = request.scope.setdefault("qingyuan", {})
@@ -140,14 +139,14 @@ async def messages_api(request: Request) -> Response:
 @guard(login=True)
 async def send_api(request: Request) -> Response:
     await verified_member(request)  # before reading the body: strangers learn nothing
-    body = await json_body(request)
+    body = await read_json(request)
     return JSONResponse(await _send(request, body.get("text")), status_code=201)
 
 
 @guard(login=True)
 async def read_api(request: Request) -> Response:
     user = await verified_member(request)
-    body = await json_body(request)
+    body = await read_json(request)
     connection_id = request.path_params["connection_id"]
     await chat.mark_read(kernel_of(request).redis, user.id, connection_id, body.get("up_to"))
     return JSONResponse({"unread": (await chat.unread_counts(user.id)).get(connection_id, 0)})
@@ -182,7 +181,7 @@ async def _block(request: Request, user: User) -> None:
 @guard(login=True)
 async def report_api(request: Request) -> Response:
     user = await verified_member(request)
-    body = await json_body(request)
+    body = await read_json(request)
     item = await _report(request, user, body.get("reason"), body.get("details"))
     return JSONResponse({"id": item.id, "status": item.status.value}, status_code=201)
 
@@ -235,7 +234,7 @@ async def chat_page(request: Request) -> Response:
 @guard(login=True)
 async def send_page(request: Request) -> Response:
     user = await verified_member(request)
-    text = (await request.form()).get("text")
+    text = (await read_form(request)).get("text")
     try:
         sent = await _send(request, text)
     except UserError as error:
@@ -285,7 +284,7 @@ async def report_page(request: Request) -> Response:
     user = await verified_member(request)
     if request.method == "GET":
         return await _report_page(request, user)
-    form = await request.form()
+    form = await read_form(request)
     try:
         await _report(request, user, form.get("reason"), form.get("details"))
     except UserError as error:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+import hmac
+import os
+from ipaddress import ip_address
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+from qingyuan.platform.errors import NotFound
 from qingyuan.web.security import kernel_of
 
 
@@ -44,7 +55,30 @@ async def _redis_ok(request: Request) -> bool:
 
 
 async def metrics(request: Request) -> Response:
-    return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics, for the scraper only (QINGYUAN_METRICS_TOKEN, else loopback).
+
+    Under `qingyuan serve --workers N` every worker writes its samples to
+    PROMETHEUS_MULTIPROC_DIR and this sums them; otherwise it would report whichever worker
+    happened to answer.
+    """
+    if not _may_scrape(request):
+        raise NotFound()
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _may_scrape(request: Request) -> bool:
+    token = kernel_of(request).settings.extra.get("QINGYUAN_METRICS_TOKEN", "")
+    if token:
+        sent = request.headers.get("authorization", "").encode()
+        return hmac.compare_digest(sent, f"Bearer {token}".encode())
+    try:
+        return request.client is not None and ip_address(request.client.host).is_loopback
+    except ValueError:  # not an address (a Unix socket, a test client)
+        return False
 
 
 routes = [

@@ -17,11 +17,11 @@ from qingyuan.matching.cards import member_card
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.review import member_of, personal_data
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
 from qingyuan.web.routes.chat import verified_member
 from qingyuan.web.routes.matches import CARD_SCHEMA
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 INTRODUCTION_SCHEMA: dict[str, Any] = {
@@ -64,8 +64,7 @@ NOTE_SCHEMA: dict[str, Any] = {
 
 
 async def _user(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return user
 
 
@@ -124,7 +123,7 @@ async def list_api(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def create_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     cipher = kernel_of(request).cipher
     intro = await introductions.introduce(
         cipher,
@@ -140,7 +139,7 @@ async def create_api(request: Request) -> Response:
 @guard(login=True)
 async def respond_api(request: Request) -> Response:
     user = await verified_member(request)
-    body = await json_body(request)
+    body = await read_json(request)
     intro = await introductions.respond(
         user.id, request.path_params["introduction_id"], body.get("accept")
     )
@@ -162,7 +161,7 @@ async def notes_api(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def add_note_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     note = await introductions.add_note(
         kernel_of(request).cipher,
         await _user(request),
@@ -174,7 +173,7 @@ async def add_note_api(request: Request) -> Response:
 
 @guard(roles=(Role.ADMIN,))
 async def assign_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     assignment = await introductions.assign(
         await _user(request), body.get("matchmaker_id"), body.get("member_id")
     )
@@ -197,7 +196,7 @@ async def member_page(request: Request) -> Response:
 @guard(login=True)
 async def respond_page(request: Request) -> Response:
     user = await verified_member(request)
-    form = await request.form()
+    form = await read_form(request)
     answer = {"yes": True, "no": False}.get(str(form.get("accept")))
     try:
         intro = await introductions.respond(user.id, request.path_params["introduction_id"], answer)
@@ -233,7 +232,7 @@ async def console_page(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def introduce_page(request: Request) -> Response:
-    form = dict(await request.form())
+    form = dict(await read_form(request))
     try:
         await introductions.introduce(
             kernel_of(request).cipher,
@@ -269,7 +268,7 @@ async def member_console_page(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def add_note_page(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     try:
         await introductions.add_note(
             kernel_of(request).cipher,

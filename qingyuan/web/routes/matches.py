@@ -16,9 +16,9 @@ from qingyuan.matching.models import Profile, Proposal
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import User
 from qingyuan.verification.status import ensure_verified
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 CARD_SCHEMA: dict[str, Any] = {
@@ -80,8 +80,7 @@ CONNECTIONS_SCHEMA = {
 
 
 async def _member(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     await ensure_verified(user)
     return user
 
@@ -116,7 +115,7 @@ async def today_api(request: Request) -> Response:
 @guard(login=True)
 async def decision_api(request: Request) -> Response:
     user = await _member(request)
-    body = await json_body(request)
+    body = await read_json(request)
     connection = await decide(
         user.id, request.path_params["proposal_id"], str(body.get("decision", ""))
     )
@@ -143,7 +142,7 @@ async def today_page(request: Request) -> Response:
 @guard(login=True)
 async def decision_page(request: Request) -> Response:
     user = await _member(request)
-    form = await request.form()
+    form = await read_form(request)
     try:
         connection = await decide(
             user.id, request.path_params["proposal_id"], str(form.get("decision", ""))

@@ -12,9 +12,9 @@ from qingyuan.matching import chat, safety
 from qingyuan.matching.models import Report
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 REPORT_SCHEMA: dict[str, Any] = {
@@ -44,8 +44,7 @@ DECISION_SCHEMA: dict[str, Any] = {
 
 
 async def _admin(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     return user
 
 
@@ -73,7 +72,7 @@ async def reports_api(request: Request) -> Response:
 
 @guard(roles=(Role.ADMIN,))
 async def decision_api(request: Request) -> Response:
-    body = await json_body(request)
+    body = await read_json(request)
     item = await _decide(request, body.get("decision"), body.get("note"))
     return JSONResponse(await safety.report_json(kernel_of(request).cipher, item))
 
@@ -107,7 +106,7 @@ async def report_page(request: Request) -> Response:
 
 @guard(roles=(Role.ADMIN,))
 async def decision_page(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     try:
         await _decide(request, form.get("decision"), form.get("note"))
     except UserError as error:

@@ -11,10 +11,10 @@ from starlette.routing import Route
 from qingyuan.platform import notifications
 from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.notices import notice_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import current_user, guard
+from qingyuan.web.security import guard, logged_in_user
 
 PAGE_SIZE = 20
 NOTICE_SCHEMA: dict[str, Any] = {
@@ -58,8 +58,7 @@ def _optional_id(value: Any, field: str) -> int | None:
 
 @guard(login=True)
 async def list_api(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     before = _optional_id(request.query_params.get("before"), "before")
     rows = await notifications.latest(user.id, PAGE_SIZE, before=before)
     return JSONResponse(
@@ -72,17 +71,15 @@ async def list_api(request: Request) -> Response:
 
 @guard(login=True)
 async def read_api(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
-    up_to = _optional_id((await json_body(request)).get("up_to"), "up_to")
+    user = await logged_in_user(request)
+    up_to = _optional_id((await read_json(request)).get("up_to"), "up_to")
     return JSONResponse({"unread": await notifications.mark_read(user.id, up_to)})
 
 
 @guard(login=True)
 async def read_page(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
-    form = await request.form()
+    user = await logged_in_user(request)
+    form = await read_form(request)
     await notifications.mark_read(user.id, _optional_id(form.get("up_to"), "up_to"))
     return RedirectResponse("/home", status_code=303)
 

@@ -11,14 +11,15 @@ from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
 from qingyuan.verification.review import member_of
+from qingyuan.web.bodies import read_form
 from qingyuan.web.notices import notice_json
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     clear_session_cookie,
     current_session,
-    current_user,
     guard,
     kernel_of,
+    logged_in_user,
     safe_next,
     set_preference_cookie,
     set_session_cookie,
@@ -43,7 +44,7 @@ async def login_form(request: Request) -> Response:
 
 @guard()
 async def login_submit(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     phone, next_path = str(form.get("phone", "")), str(form.get("next", ""))
     try:
         _, session = await login.log_in(
@@ -71,8 +72,7 @@ async def logout(request: Request) -> Response:
 
 @guard(login=True)
 async def home(request: Request) -> Response:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     member = await member_of(user)
     notices = [notice_json(n) for n in await notifications.latest(user.id, HOME_NOTICES)]
     return await render(request, "home.html", {"member": member, "notices": notices})
@@ -80,7 +80,7 @@ async def home(request: Request) -> Response:
 
 @guard()
 async def set_language(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     language = str(form.get("language", ""))
     response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
     if language in LOCALES:
@@ -90,7 +90,7 @@ async def set_language(request: Request) -> Response:
 
 @guard()
 async def set_large_text(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     enabled = "1" if form.get("large_text") == "1" else "0"
     response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
     set_preference_cookie(request, response, LARGE_TEXT_COOKIE, enabled)

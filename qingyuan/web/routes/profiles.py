@@ -11,14 +11,16 @@ from starlette.routing import Route
 from qingyuan.matching import photos, profiles
 from qingyuan.matching.models import Profile
 from qingyuan.matching.questions import IMPORTANCE_LABELS, INTEREST_TAGS, QUESTIONS
-from qingyuan.platform.errors import NotFound, UserError, ValidationFailed
+from qingyuan.platform import ratelimit
+from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
+from qingyuan.platform.settings import RateLimit
 from qingyuan.verification.facts import verified_facts
 from qingyuan.verification.status import ensure_verified
+from qingyuan.web.bodies import BodyRules, body_rules, read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import json_body
-from qingyuan.web.security import current_user, guard, kernel_of
+from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 PROFILE_SCHEMA: dict[str, Any] = {
@@ -55,8 +57,7 @@ ANSWERS_SCHEMA: dict[str, Any] = {
 
 
 async def _verified_user(request: Request) -> User:
-    user = await current_user(request)
-    assert user is not None
+    user = await logged_in_user(request)
     await ensure_verified(user)
     return user
 
@@ -104,14 +105,14 @@ async def get_profile_api(request: Request) -> Response:
 @guard(login=True)
 async def put_profile_api(request: Request) -> Response:
     user = await _verified_user(request)
-    profile = await profiles.save_profile(user, await json_body(request))
+    profile = await profiles.save_profile(user, await read_json(request))
     return JSONResponse(await profile_json(request, user, profile))
 
 
 @guard(login=True)
 async def put_answers_api(request: Request) -> Response:
     user = await _verified_user(request)
-    await profiles.save_answers(user, await json_body(request))
+    await profiles.save_answers(user, await read_json(request))
     return JSONResponse(await profiles.answers_of(user))
 
 
@@ -120,22 +121,33 @@ async def get_answers_api(request: Request) -> Response:
     return JSONResponse(await profiles.answers_of(await _verified_user(request)))
 
 
+PHOTO_UPLOAD = BodyRules(max_bytes=photos.MAX_BYTES + 64 * 1024, max_files=1, max_fields=5)
+
+
 async def _upload(request: Request, user: User) -> str:
-    form = await request.form(max_files=1, max_fields=5)
+    """Each upload costs a decode: limited per member (QINGYUAN_RATE_PHOTO_UPLOAD, default
+    20 an hour), counted before the body is read."""
+    kernel = kernel_of(request)
+    rule = RateLimit.parse(kernel.settings.extra.get("QINGYUAN_RATE_PHOTO_UPLOAD", "20/3600"))
+    verdict = await ratelimit.hit(kernel.redis, f"photo-upload:{user.id}", rule)
+    if not verdict.allowed:
+        raise RateLimited(verdict.retry_after)
+    form = await read_form(request)
     upload = form.get("photo")
     if upload is None or isinstance(upload, str):
         raise ValidationFailed(fields={"photo": _("Choose a photo to upload.")})
-    data = await upload.read(photos.MAX_BYTES + 1)
-    name = photos.store_photo(kernel_of(request).settings.data_dir, data)
     profile = await Profile.get_or_none(user=user)
     if profile is None:
         raise ValidationFailed(fields={"photo": _("Save your profile first.")})
+    data = await upload.read(photos.MAX_BYTES + 1)
+    name = await photos.store_photo(kernel.settings.data_dir, data)
     profile.photo = name
     await profile.save(update_fields=["photo"])
     return name
 
 
 @guard(login=True)
+@body_rules(PHOTO_UPLOAD)
 async def photo_api(request: Request) -> Response:
     name = await _upload(request, await _verified_user(request))
     return JSONResponse({"photo_url": f"/photos/{name}"}, status_code=201)
@@ -195,7 +207,7 @@ async def profile_page(request: Request) -> Response:
 @guard(login=True)
 async def profile_submit(request: Request) -> Response:
     user = await _verified_user(request)
-    form = await request.form()
+    form = await read_form(request)
     try:
         await profiles.save_profile(user, _form_profile(form))
     except UserError as error:
@@ -204,6 +216,7 @@ async def profile_submit(request: Request) -> Response:
 
 
 @guard(login=True)
+@body_rules(PHOTO_UPLOAD)
 async def photo_submit(request: Request) -> Response:
     user = await _verified_user(request)
     try:
@@ -229,7 +242,7 @@ async def questionnaire_page(request: Request) -> Response:
 @guard(login=True)
 async def questionnaire_submit(request: Request) -> Response:
     user = await _verified_user(request)
-    form = await request.form()
+    form = await read_form(request)
     data = {
         q.key: {
             "answer": form.get(f"{q.key}-answer"),
@@ -291,7 +304,7 @@ routes = [
         photo_api,
         method="POST",
         summary="Upload a profile photo (multipart field 'photo')",
-        errors=(422,),
+        errors=(413, 422, 429),
         responses={201: {"type": "object", "properties": {"photo_url": {"type": "string"}}}},
     ),
     Route("/photos/{name:str}", photo_file),

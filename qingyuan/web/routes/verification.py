@@ -17,13 +17,15 @@ from qingyuan.platform.sessions import Session
 from qingyuan.verification import registration, review
 from qingyuan.verification.models import Member
 from qingyuan.verification.status import verification_json
+from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.api import client_ip, json_body
+from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     current_session,
     current_user,
     guard,
     kernel_of,
+    logged_in_user,
     set_session_cookie,
 )
 from qingyuan.web.templating import render
@@ -88,7 +90,7 @@ async def _register(request: Request, body: dict[str, Any]) -> tuple[Member, Ses
 
 @guard(csrf=False)  # like login: JSON only, Origin-checked, no session yet to hold a token
 async def create_registration(request: Request) -> Response:
-    member, session = await _register(request, await json_body(request))
+    member, session = await _register(request, await read_json(request))
     response = JSONResponse(
         {
             "member_id": member.id,
@@ -127,7 +129,7 @@ async def _appeal(request: Request, member: Member, text: str) -> None:
 @guard(login=True)
 async def appeal_api(request: Request) -> Response:
     member = await _own_member(request)
-    text = (await json_body(request)).get("text")
+    text = (await read_json(request)).get("text")
     await _appeal(request, member, text if isinstance(text, str) else "")
     return JSONResponse(await verification_json(member))
 
@@ -146,7 +148,7 @@ async def register_form(request: Request) -> Response:
 
 @guard()
 async def register_submit(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     body: dict[str, Any] = {
         name: str(form.get(name, "")) for name in ("phone", "password", "real_name", "id_number")
     }
@@ -180,7 +182,7 @@ async def status_page(request: Request) -> Response:
 @guard(login=True)
 async def appeal_page(request: Request) -> Response:
     member = await _own_member(request)
-    form = await request.form()
+    form = await read_form(request)
     try:
         await _appeal(request, member, str(form.get("text", "")))
     except UserError as error:
@@ -234,9 +236,8 @@ async def review_member(request: Request) -> Response:
 @guard(roles=(Role.ADMIN,))
 async def unmask_member(request: Request) -> Response:
     member = await review.get_for_review(request.path_params["member_id"])
-    admin = await current_user(request)
-    assert admin is not None
-    form = await request.form()
+    admin = await logged_in_user(request)
+    form = await read_form(request)
     kernel = kernel_of(request)
     limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_UNMASK", "30/3600")
     too_many = _("You have unmasked many members recently. Please wait a while.")
@@ -262,9 +263,8 @@ async def unmask_member(request: Request) -> Response:
 @guard(roles=(Role.ADMIN,))
 async def decide_member(request: Request) -> Response:
     member = await review.get_for_review(request.path_params["member_id"])
-    admin = await current_user(request)
-    assert admin is not None
-    form = await request.form()
+    admin = await logged_in_user(request)
+    form = await read_form(request)
     try:
         await review.decide_appeal(
             kernel_of(request),

@@ -1,0 +1,193 @@
+"""Request bodies: read within a size limit, then parsed with limits on shape and numbers.
+
+Every route reads its body through here (`read_json`, `read_form`), so no body of any shape
+reaches a service as something it cannot handle: nesting that would exhaust the parser's
+recursion, numbers no column holds (or infinity), strings the database refuses (lone
+surrogates, NUL), files where none belong. The byte limit is enforced while the body
+streams in (`BodyLimitMiddleware`), before anything is buffered: an oversized post costs
+one chunk of memory and a 413, whatever its Content-Length says.
+
+Routes take small bodies unless marked otherwise with `@body_rules(...)` (photo uploads).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qingyuan.platform.errors import UserError, ValidationFailed
+from qingyuan.platform.i18n import gettext as _
+
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects a JSON body may have; ours need three."""
+
+INT_BOUND = 2**31
+"""Every integer a client sends is an id, a count or a size held in a 32-bit column (as the
+`{name:id}` path convertor assumes): beyond that the drivers raise instead of finding nothing."""
+
+
+class PayloadTooLarge(UserError):
+    status = 413
+    code = "payload_too_large"
+
+    def default_message(self) -> str:
+        return _("The request is too large.")
+
+
+@dataclass(frozen=True)
+class BodyRules:
+    """What one route accepts: total bytes, and for forms the multipart part limits."""
+
+    max_bytes: int = 64 * 1024
+    max_files: int = 0
+    max_fields: int = 500
+    max_part_size: int = 64 * 1024
+
+
+SMALL = BodyRules()
+"""JSON bodies and ordinary forms: a questionnaire is the largest, at a few KB."""
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def body_rules(rules: BodyRules) -> Callable[[Endpoint], Endpoint]:
+    """Give an endpoint other limits than SMALL (kept through `guard`'s functools.wraps)."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        endpoint.body_rules = rules  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def rules_for(scope: Scope) -> BodyRules:
+    """The routed endpoint's rules; known once routing has run, which is before any read."""
+    rules = getattr(scope.get("endpoint"), "body_rules", SMALL)
+    return rules if isinstance(rules, BodyRules) else SMALL
+
+
+class BodyLimitMiddleware:
+    """Refuse (413) a body beyond its route's limit, by Content-Length or while it streams."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            limit = rules_for(scope).max_bytes
+            if received == 0 and _declared_length(scope) > limit:
+                raise PayloadTooLarge()
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge()
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or a 422 that says what is wrong with it."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise ValidationFailed(_("Send the request body as JSON."))
+    raw = await request.body()
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    except ValueError as exc:  # also UnicodeDecodeError, and integers of over 4300 digits
+        raise ValidationFailed(_("The request body is not valid JSON.")) from exc
+    if not isinstance(body, dict):
+        raise ValidationFailed(_("The request body must be a JSON object."))
+    refused: dict[str, str] = {}
+    for key, value in body.items():  # said per field, as the routes' own checks do
+        try:
+            _check(key, 1)
+            _check(value, 2)
+        except ValidationFailed as error:
+            refused[key if key.isprintable() else "?"] = error.message
+    if refused:
+        raise ValidationFailed(fields=refused)
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON
+
+
+def _too_deep() -> ValidationFailed:
+    return ValidationFailed(_("The request body is nested too deeply."))
+
+
+def _check(value: Any, depth: int) -> None:
+    """Refuse what no route accepts and the database would choke on, wherever it sits."""
+    if isinstance(value, dict | list):
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str):
+                _check(key, depth)
+            _check(item, depth + 1)
+    elif isinstance(value, str):
+        _check_text(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValidationFailed(_("A number in the request is out of range."))
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= INT_BOUND:
+        raise ValidationFailed(_("A number in the request is out of range."))
+
+
+def _check_text(text: str) -> None:
+    """NUL and lone surrogates (a JSON "\\ud800" escape) are not text: PostgreSQL refuses NUL,
+    and no driver can encode a surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _not_text() from exc
+    if "\x00" in text:
+        raise _not_text()
+
+
+def _not_text() -> ValidationFailed:
+    return ValidationFailed(_("The request contains characters that are not text."))
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form (urlencoded or multipart) within its route's part limits."""
+    rules = rules_for(request.scope)
+    try:
+        form = await request.form(
+            max_files=rules.max_files,
+            max_fields=rules.max_fields,
+            max_part_size=rules.max_part_size,
+        )
+    except HTTPException as exc:  # Starlette's words for a multipart problem, in English
+        raise UserError(
+            _("The form could not be read: it is malformed or has too many or too large parts.")
+        ) from exc
+    for _name, value in form.multi_items():
+        if isinstance(value, str):
+            _check_text(value)
+    return form
