@@ -53,6 +53,8 @@ class Member(Model):
     recheck_due_at = fields.DatetimeField(null=True, db_index=True)
     appeal_status = fields.CharEnumField(AppealStatus, max_length=16, default=AppealStatus.NONE)
     appeal_text = fields.TextField(default="")
+    # The reasons an approved appeal decided: it overrides these, never a reason found later.
+    appeal_covers = fields.JSONField(default=list)
     appeal_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -102,20 +102,20 @@ async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
     """Derive the member's status from the stored checks, and audit any change."""
     checks = await DepartmentCheck.filter(member=member)
     reasons = sorted({c.reason for c in checks if c.status == CheckStatus.NEGATIVE})
-    all_confirmed = len(checks) == 6 and all(c.status == CheckStatus.CONFIRMED for c in checks)
-    if reasons and member.appeal_status != AppealStatus.APPROVED:
+    answered = len(checks) == 6 and not any(c.status in OPEN_STATUSES for c in checks)
+    if any(reason not in member.appeal_covers for reason in reasons):
         status = VerificationStatus.REJECTED
-    elif all_confirmed or (
-        member.appeal_status == AppealStatus.APPROVED
-        and not any(c.status in OPEN_STATUSES for c in checks)
-    ):
-        status = VerificationStatus.VERIFIED
-    elif member.status == VerificationStatus.VERIFIED and not reasons:
+        if member.appeal_status == AppealStatus.APPROVED:
+            member.appeal_status = AppealStatus.NONE  # a new reason: it may be appealed in turn
+    elif answered:
+        status = VerificationStatus.VERIFIED  # every gate passed, or an appeal overrode it
+    elif member.status == VerificationStatus.VERIFIED:
         status = VerificationStatus.VERIFIED  # a re-check in progress keeps the badge
     else:
         status = VerificationStatus.PENDING
     _record_badges(member, checks)
-    if status == VerificationStatus.VERIFIED and all_confirmed:
+    if status == VerificationStatus.VERIFIED and answered:
+        # Verified on the departments' word or over an appeal, it is re-checked all the same.
         valid_days = verification_settings(kernel.settings).attestation_valid_days
         member.verified_at = member.verified_at if member.status == status else now()
         member.recheck_due_at = now() + timedelta(days=valid_days)

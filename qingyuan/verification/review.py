@@ -128,7 +128,8 @@ async def unmask(cipher: PIICipher, admin: User, member: Member, reason: str) ->
 async def decide_appeal(
     kernel: Kernel, admin: User, member: Member, decision: str, note: str
 ) -> VerificationStatus:
-    """`approve` overrides the rejection (the department was wrong); `uphold` keeps it."""
+    """`approve` overrides the reasons of the rejection (the department was wrong), and only
+    those: a reason a later re-check finds rejects again. `uphold` keeps the rejection."""
     if member.appeal_status != AppealStatus.OPEN:
         raise Conflict(_("There is no open appeal for this member."))
     if decision not in ("approve", "uphold") or len(note.strip()) < 5:
@@ -136,7 +137,9 @@ async def decide_appeal(
             fields={"note": _("Choose a decision and give a reason (at least 5 characters).")}
         )
     member.appeal_status = AppealStatus.APPROVED if decision == "approve" else AppealStatus.UPHELD
-    await member.save(update_fields=["appeal_status"])
+    if decision == "approve":
+        member.appeal_covers = sorted({*member.appeal_covers, *member.reasons})
+    await member.save(update_fields=["appeal_status", "appeal_covers"])
     action = "appeal_approved" if decision == "approve" else "appeal_upheld"
     await audit.record(
         admin,

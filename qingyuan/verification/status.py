@@ -8,7 +8,6 @@ from qingyuan.platform.errors import Forbidden
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.verification.models import (
-    AppealStatus,
     CheckStatus,
     DepartmentCheck,
     Member,
@@ -105,16 +104,22 @@ async def verification_json(member: Member) -> dict[str, Any]:
             "checked_at": check.checked_at.isoformat() if check and check.checked_at else None,
         }
     verified = member.status == VerificationStatus.VERIFIED
-    # After an approved appeal the departments' negative answers stay on record, but they no
-    # longer explain the status: they move to "overridden_reasons".
-    reasons = [{"code": code, "message": reason_text(code)} for code in member.reasons]
-    overridden = verified and member.appeal_status == AppealStatus.APPROVED
+
+    # The negative answers an approved appeal decided stay on record, but they no longer
+    # explain the status: they move to "overridden_reasons".
+    def explained(overridden: bool) -> list[dict[str, str]]:
+        return [
+            {"code": code, "message": reason_text(code)}
+            for code in member.reasons
+            if (code in member.appeal_covers) == overridden
+        ]
+
     return {
         "status": member.status.value,
         "label": status_text(member.status),
         "departments": departments,
-        "reasons": [] if overridden else reasons,
-        "overridden_reasons": reasons if overridden else [],
+        "reasons": explained(False),
+        "overridden_reasons": explained(True),
         "badges": {"degree": member.degree, "employment": member.employment} if verified else {},
         "appeal": {"status": member.appeal_status.value},
     }
@@ -126,7 +131,8 @@ async def ensure_verified(user: User) -> Member:
     if member is None or member.status != VerificationStatus.VERIFIED:
         message = _("Only verified members can do this.")
         if member is not None:
-            reasons = " ".join(reason_text(code) for code in member.reasons)
+            standing = [code for code in member.reasons if code not in member.appeal_covers]
+            reasons = " ".join(reason_text(code) for code in standing)
             message = reasons or _("Your verification is still in progress.")
         raise Forbidden(message)
     return member
