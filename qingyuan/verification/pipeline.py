@@ -10,10 +10,15 @@ the periodic sweep picks up whatever the retries did not finish.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from taskiq import Context, TaskiqDepends
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 from tortoise.timezone import now
+from tortoise.transactions import in_transaction
 
 from qingyuan.platform import audit
 from qingyuan.platform.jobs import job, kick
@@ -45,23 +50,55 @@ async def has_consent(member: Member) -> bool:
     return not await Consent.filter(member=member, withdrawn_at__not_isnull=True).exists()
 
 
+async def lock_member(connection: BaseDBAsyncClient, member_id: int) -> Member:
+    """The member, read under a lock on their row held until `connection`'s transaction ends.
+
+    Whatever changes a member's status takes it first (storing an answer, deciding,
+    withdrawing consent), so none of them decides on a state another is changing. SQLite has
+    no row locks: a first write takes the database's write lock at once, like BEGIN IMMEDIATE.
+    """
+    if connection.capabilities.dialect == "sqlite":
+        await Member.filter(id=member_id).using_db(connection).update(gender=F("gender"))
+        return await Member.get(id=member_id).using_db(connection)
+    return await Member.filter(id=member_id).select_for_update().using_db(connection).get()
+
+
+@asynccontextmanager
+async def consenting(member_id: int) -> AsyncIterator[Member | None]:
+    """A transaction holding the member's lock; yields the member, or None once they withdrew.
+
+    Answers are stored and decisions made inside it, so nothing that arrives after a
+    withdrawal is stored or changes the member's status (PIPL art. 15).
+    """
+    async with in_transaction() as connection:
+        member = await lock_member(connection, member_id)
+        yield member if await has_consent(member) else None
+
+
 async def check_member(kernel: Kernel, member_id: int) -> VerificationStatus:
     """Ask every department whose check is open; idempotent, safe to run concurrently."""
-    member = await Member.get(id=member_id)
-    if not await has_consent(member):
-        return member.status  # consent withdrawn: processing stops (PIPL art. 15)
-    open_checks = {
-        c.department: c
-        for c in await DepartmentCheck.filter(member=member, status__in=OPEN_STATUSES)
-    }
+    async with consenting(member_id) as member:
+        if member is None:
+            return (await Member.get(id=member_id)).status  # consent withdrawn: processing stops
+        open_checks = {
+            c.department: c
+            for c in await DepartmentCheck.filter(member=member, status__in=OPEN_STATUSES)
+        }
     if open_checks:
         clients = department_clients(kernel)
         id_number = kernel.cipher.decrypt(member.id_number_encrypted, purpose=ID_PURPOSE)
         name = kernel.cipher.decrypt(member.real_name_encrypted, purpose=NAME_PURPOSE)
         async for answer in ask_all([clients[d] for d in open_checks], id_number, name):
-            await _store(open_checks[answer.department], answer)
-    status = await decide(kernel, member)
-    if await DepartmentCheck.filter(member=member, status=CheckStatus.ERROR).exists():
+            async with consenting(member_id) as current:
+                if current is not None:
+                    await _store(open_checks[answer.department], answer)
+            if current is None:
+                break  # leaving the loop cancels the calls still running
+    async with consenting(member_id) as current:
+        if current is None:
+            return (await Member.get(id=member_id)).status
+        status = await decide(kernel, current)
+    if await DepartmentCheck.filter(member_id=member_id, status=CheckStatus.ERROR).exists():
         raise DepartmentsPending(f"member {member_id}: departments still to answer")
     return status
 
@@ -151,15 +188,23 @@ async def reopen_expired(kernel: Kernel) -> list[int]:
 
 
 async def stalled_members(cutoff: timedelta = SWEEP_AFTER) -> list[int]:
-    """Members with an open check nobody has tried for a while (retries ran out, a crash)."""
+    """Members with an open check nobody has tried for a while (retries ran out, a crash),
+    unless they withdrew their consent: nobody will ever ask about them again."""
     stale = now() - cutoff
     checks = (
         await DepartmentCheck.filter(status__in=OPEN_STATUSES)
         .filter(member__status__in=[VerificationStatus.PENDING, VerificationStatus.VERIFIED])
         .values_list("member_id", "checked_at")
     )
+    withdrawn = set(
+        await Consent.filter(withdrawn_at__not_isnull=True).values_list("member_id", flat=True)
+    )
     return sorted(
-        {member_id for member_id, checked in checks if checked is None or checked <= stale}
+        {
+            member_id
+            for member_id, checked in checks
+            if (checked is None or checked <= stale) and member_id not in withdrawn
+        }
     )
 
 

@@ -23,7 +23,7 @@ from qingyuan.verification.models import (
     Member,
     VerificationStatus,
 )
-from qingyuan.verification.pipeline import decide
+from qingyuan.verification.pipeline import consenting, decide, lock_member
 from qingyuan.verification.registration import ID_PURPOSE, NAME_PURPOSE
 
 APPEAL_MIN, APPEAL_MAX = 10, 1000
@@ -74,21 +74,29 @@ async def appeal(member: Member, text: str) -> None:
 
 
 async def withdraw_consent(member: Member) -> None:
-    """Withdrawal stops all processing; the member can no longer be matched (idempotent)."""
-    async with in_transaction():
-        updated = await Consent.filter(member=member, withdrawn_at__isnull=True).update(
+    """Withdrawal stops all processing; the member can no longer be matched (idempotent).
+
+    A rejected member stays rejected (a withdrawal must not open what the rejection closed);
+    anyone else is no longer verified. Answers still on their way are not stored (`consenting`).
+    """
+    async with in_transaction() as connection:
+        current = await lock_member(connection, member.id)
+        updated = await Consent.filter(member=current, withdrawn_at__isnull=True).update(
             withdrawn_at=now()
         )
         if updated:
-            member.status = VerificationStatus.PENDING
-            member.reasons = ["consent_withdrawn"]
-            await member.save(update_fields=["status", "reasons"])
+            if current.status == VerificationStatus.REJECTED:
+                current.reasons = [*current.reasons, "consent_withdrawn"]
+            else:
+                current.status, current.reasons = VerificationStatus.PENDING, ["consent_withdrawn"]
+            await current.save(update_fields=["status", "reasons"])
             await audit.record(
                 await member.user,
                 "verification.consent_withdrawn",
                 target_type="member",
                 target_id=member.id,
             )
+    member.status, member.reasons = current.status, current.reasons
 
 
 async def review_queue() -> list[Member]:
@@ -148,4 +156,7 @@ async def decide_appeal(
         target_id=member.id,
         reason=note.strip(),
     )
-    return await decide(kernel, member)
+    async with consenting(member.id) as current:
+        if current is None:
+            return member.status  # withdrawn meanwhile: the decision is recorded, nothing more
+        return await decide(kernel, current)
