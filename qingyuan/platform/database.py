@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from tortoise import Tortoise
@@ -50,12 +51,22 @@ def _prepare(settings: Settings) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
 
 
+_migrating: ContextVar[Settings] = ContextVar("qingyuan.migrating")
+
+
+def migration_settings() -> Settings:
+    """The settings of the `migrate` under way: data migrations need them for the PII keys."""
+    return _migrating.get()
+
+
 async def migrate(settings: Settings) -> None:
     """Apply every pending migration (idempotent)."""
     _prepare(settings)
+    token = _migrating.set(settings)
     try:
         await run_migrations(config=tortoise_config(settings.database_url))
     finally:
+        _migrating.reset(token)
         await Tortoise.close_connections()
 
 

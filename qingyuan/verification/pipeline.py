@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from taskiq import Context, TaskiqDepends
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -33,12 +34,14 @@ from qingyuan.verification.models import (
     Member,
     VerificationStatus,
 )
+from qingyuan.verification.protocol import gate_failure
 from qingyuan.verification.registration import CHECK_JOB, ID_PURPOSE, NAME_PURPOSE
 from qingyuan.verification.settings import verification_settings
 from qingyuan.verification.wiring import department_clients
 
 logger = logging.getLogger(__name__)
 OPEN_STATUSES = (CheckStatus.PENDING, CheckStatus.ERROR)
+ANSWERED = (CheckStatus.CONFIRMED, CheckStatus.NEGATIVE)
 SWEEP_AFTER = timedelta(minutes=5)
 
 
@@ -59,7 +62,7 @@ async def lock_member(connection: BaseDBAsyncClient, member_id: int) -> Member:
     """
     if connection.capabilities.dialect == "sqlite":
         await Member.filter(id=member_id).using_db(connection).update(gender=F("gender"))
-        return await Member.get(id=member_id).using_db(connection)
+        return await Member.filter(id=member_id).using_db(connection).get()
     return await Member.filter(id=member_id).select_for_update().using_db(connection).get()
 
 
@@ -91,7 +94,7 @@ async def check_member(kernel: Kernel, member_id: int) -> VerificationStatus:
         async for answer in ask_all([clients[d] for d in open_checks], id_number, name):
             async with consenting(member_id) as current:
                 if current is not None:
-                    await _store(open_checks[answer.department], answer)
+                    await _store(kernel, open_checks[answer.department], answer)
             if current is None:
                 break  # leaving the loop cancels the calls still running
     async with consenting(member_id) as current:
@@ -103,17 +106,15 @@ async def check_member(kernel: Kernel, member_id: int) -> VerificationStatus:
     return status
 
 
-async def _store(check: DepartmentCheck, answer: DepartmentAnswer) -> None:
-    """Keep one department's answer: its enums and booleans and the signed token as evidence."""
+async def _store(kernel: Kernel, check: DepartmentCheck, answer: DepartmentAnswer) -> None:
+    """Keep one department's answer: the outcome in the clear, claims and signed token sealed."""
     check.attempts += 1
     check.checked_at = now()
     outcome = answer.outcome
     if isinstance(outcome, Attestation):
-        failure = outcome.gate_failure
-        check.status = CheckStatus.NEGATIVE if failure else CheckStatus.CONFIRMED
-        check.reason = failure or ""
-        check.claims = dict(outcome.claims)
-        check.attestation = outcome.token
+        check.status = CheckStatus.NEGATIVE if outcome.gate_failure else CheckStatus.CONFIRMED
+        check.reason = ""
+        check.seal_answer(kernel.cipher, dict(outcome.claims), outcome.token)
     else:
         check.status = CheckStatus.ERROR
         check.reason = _error_reason(outcome)
@@ -137,10 +138,20 @@ def _error_reason(error: Exception) -> str:
 
 async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
     """Derive the member's status from the stored checks, and audit any change."""
+    cipher = kernel.cipher
     checks = await DepartmentCheck.filter(member=member)
-    reasons = sorted({c.reason for c in checks if c.status == CheckStatus.NEGATIVE})
+    claims = {c.department: c.claims(cipher) for c in checks if c.status in ANSWERED}
+    reasons = sorted(
+        {
+            failure
+            for c in checks
+            if c.status == CheckStatus.NEGATIVE
+            and (failure := gate_failure(c.department, claims[c.department]))
+        }
+    )
     answered = len(checks) == 6 and not any(c.status in OPEN_STATUSES for c in checks)
-    if any(reason not in member.appeal_covers for reason in reasons):
+    covered = member.appeal_covers(cipher)
+    if any(reason not in covered for reason in reasons):
         status = VerificationStatus.REJECTED
         if member.appeal_status == AppealStatus.APPROVED:
             member.appeal_status = AppealStatus.NONE  # a new reason: it may be appealed in turn
@@ -150,31 +161,33 @@ async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
         status = VerificationStatus.VERIFIED  # a re-check in progress keeps the badge
     else:
         status = VerificationStatus.PENDING
-    _record_badges(member, checks)
+    _record_badges(
+        member,
+        {c.department: claims[c.department] for c in checks if c.status == CheckStatus.CONFIRMED},
+    )
     if status == VerificationStatus.VERIFIED and answered:
         # Verified on the departments' word or over an appeal, it is re-checked all the same.
         valid_days = verification_settings(kernel.settings).attestation_valid_days
         member.verified_at = member.verified_at if member.status == status else now()
         member.recheck_due_at = now() + timedelta(days=valid_days)
-    changed = status != member.status or reasons != member.reasons
-    member.status, member.reasons = status, reasons
+    changed = status != member.status or reasons != member.reasons(cipher)
+    member.status = status
+    member.seal(cipher, reasons=reasons)
     await member.save()
     if changed:
+        # The reasons stay in the member's sealed column, not in the audit log.
         await audit.record(
-            None,
-            f"verification.{status.value}",
-            target_type="member",
-            target_id=member.id,
-            reasons=reasons,
+            None, f"verification.{status.value}", target_type="member", target_id=member.id
         )
     return status
 
 
-def _record_badges(member: Member, checks: list[DepartmentCheck]) -> None:
-    claims = {c.department: c.claims for c in checks if c.status == CheckStatus.CONFIRMED}
+def _record_badges(member: Member, claims: dict[str, dict[str, Any]]) -> None:
+    """Badges from the confirmed answers; of the household registration only the province."""
     member.degree = claims.get("education", {}).get("degree", member.degree)
     member.employment = claims.get("human_resources", {}).get("employment", member.employment)
-    member.hukou_region = claims.get("public_security", {}).get("hukou_region", member.hukou_region)
+    region = claims.get("public_security", {}).get("hukou_region")
+    member.hukou_region = region[:2] if isinstance(region, str) else member.hukou_region
 
 
 async def reopen_expired(kernel: Kernel) -> list[int]:

@@ -49,7 +49,7 @@ async def member_of(user: User) -> Member | None:
     return await Member.get_or_none(user=user)
 
 
-async def appeal(member: Member, text: str) -> None:
+async def appeal(cipher: PIICipher, member: Member, text: str) -> None:
     """A rejected member explains why the decision is wrong; it goes to the admin queue."""
     text = text.strip()
     if member.status != VerificationStatus.REJECTED:
@@ -66,14 +66,15 @@ async def appeal(member: Member, text: str) -> None:
                 )
             }
         )
-    member.appeal_status, member.appeal_text, member.appeal_at = AppealStatus.OPEN, text, now()
-    await member.save(update_fields=["appeal_status", "appeal_text", "appeal_at"])
+    member.appeal_status, member.appeal_at = AppealStatus.OPEN, now()
+    sealed = member.seal(cipher, appeal_text=text)
+    await member.save(update_fields=["appeal_status", "appeal_at", *sealed])
     await audit.record(
         await member.user, "verification.appealed", target_type="member", target_id=member.id
     )
 
 
-async def withdraw_consent(member: Member) -> None:
+async def withdraw_consent(cipher: PIICipher, member: Member) -> None:
     """Withdrawal stops all processing; the member can no longer be matched (idempotent).
 
     A rejected member stays rejected (a withdrawal must not open what the rejection closed);
@@ -86,17 +87,17 @@ async def withdraw_consent(member: Member) -> None:
         )
         if updated:
             if current.status == VerificationStatus.REJECTED:
-                current.reasons = [*current.reasons, "consent_withdrawn"]
+                reasons = [*current.reasons(cipher), "consent_withdrawn"]
             else:
-                current.status, current.reasons = VerificationStatus.PENDING, ["consent_withdrawn"]
-            await current.save(update_fields=["status", "reasons"])
+                current.status, reasons = VerificationStatus.PENDING, ["consent_withdrawn"]
+            await current.save(update_fields=["status", *current.seal(cipher, reasons=reasons)])
             await audit.record(
                 await member.user,
                 "verification.consent_withdrawn",
                 target_type="member",
                 target_id=member.id,
             )
-    member.status, member.reasons = current.status, current.reasons
+    member.status, member.reasons_encrypted = current.status, current.reasons_encrypted
 
 
 async def review_queue() -> list[Member]:
@@ -145,9 +146,11 @@ async def decide_appeal(
             fields={"note": _("Choose a decision and give a reason (at least 5 characters).")}
         )
     member.appeal_status = AppealStatus.APPROVED if decision == "approve" else AppealStatus.UPHELD
+    sealed = []
     if decision == "approve":
-        member.appeal_covers = sorted({*member.appeal_covers, *member.reasons})
-    await member.save(update_fields=["appeal_status", "appeal_covers"])
+        covers = sorted({*member.appeal_covers(kernel.cipher), *member.reasons(kernel.cipher)})
+        sealed = member.seal(kernel.cipher, appeal_covers=covers)
+    await member.save(update_fields=["appeal_status", *sealed])
     action = "appeal_approved" if decision == "approve" else "appeal_upheld"
     await audit.record(
         admin,

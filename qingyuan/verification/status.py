@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Forbidden
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.verification.models import (
     CheckStatus,
+    Consent,
     DepartmentCheck,
     Member,
     VerificationStatus,
@@ -90,7 +92,7 @@ def employment_text(employment: str | None) -> str:
     }.get(employment or "", "")
 
 
-async def verification_json(member: Member) -> dict[str, Any]:
+async def verification_json(cipher: PIICipher, member: Member) -> dict[str, Any]:
     """The contract of GET /api/v1/me/verification."""
     checks = {c.department: c for c in await DepartmentCheck.filter(member=member)}
     departments = {}
@@ -107,11 +109,13 @@ async def verification_json(member: Member) -> dict[str, Any]:
 
     # The negative answers an approved appeal decided stay on record, but they no longer
     # explain the status: they move to "overridden_reasons".
+    covered = member.appeal_covers(cipher)
+
     def explained(overridden: bool) -> list[dict[str, str]]:
         return [
             {"code": code, "message": reason_text(code)}
-            for code in member.reasons
-            if (code in member.appeal_covers) == overridden
+            for code in member.reasons(cipher)
+            if (code in covered) == overridden
         ]
 
     return {
@@ -126,13 +130,24 @@ async def verification_json(member: Member) -> dict[str, Any]:
 
 
 async def ensure_verified(user: User) -> Member:
-    """The gate of matching and activities: only verified members pass, others learn why."""
+    """The gate of matching and activities: only verified members pass, others learn why.
+
+    The departments' reasons are sealed (and not repeated on every refused page): a rejected
+    member is sent to their verification page, which explains them.
+    """
     member = await Member.get_or_none(user=user)
     if member is None or member.status != VerificationStatus.VERIFIED:
         message = _("Only verified members can do this.")
-        if member is not None:
-            standing = [code for code in member.reasons if code not in member.appeal_covers]
-            reasons = " ".join(reason_text(code) for code in standing)
-            message = reasons or _("Your verification is still in progress.")
+        if (
+            member is not None
+            and await Consent.filter(member=member, withdrawn_at__not_isnull=True).exists()
+        ):
+            message = reason_text("consent_withdrawn")
+        elif member is not None and member.status == VerificationStatus.REJECTED:
+            message = _(
+                "Your verification did not pass. Your verification page says why and how to appeal."
+            )
+        elif member is not None:
+            message = _("Your verification is still in progress.")
         raise Forbidden(message)
     return member

@@ -197,7 +197,7 @@ def test_gate_lets_only_verified_members_through(client):
     assert run(client, ensure_verified, verified_user).id == verified["member_id"]
     with pytest.raises(Forbidden) as refused:
         run(client, ensure_verified, run(client, User.get, member__id=rejected["member_id"]))
-    assert "已婚" in refused.value.message
+    assert "核验未通过" in refused.value.message and "已婚" not in refused.value.message
 
 
 def test_withdrawing_consent_keeps_a_rejected_member_rejected(client):

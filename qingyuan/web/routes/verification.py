@@ -91,7 +91,7 @@ async def create_registration(request: Request) -> Response:
         {
             "member_id": member.id,
             "csrf_token": session.csrf_token,
-            "verification": await verification_json(member),
+            "verification": await verification_json(kernel_of(request).cipher, member),
         },
         status_code=201,
     )
@@ -109,22 +109,24 @@ async def _own_member(request: Request) -> Member:
 
 @guard(login=True)
 async def my_verification(request: Request) -> Response:
-    return JSONResponse(await verification_json(await _own_member(request)))
+    return JSONResponse(
+        await verification_json(kernel_of(request).cipher, await _own_member(request))
+    )
 
 
 @guard(login=True)
 async def appeal_api(request: Request) -> Response:
     member = await _own_member(request)
     text = (await json_body(request)).get("text")
-    await review.appeal(member, text if isinstance(text, str) else "")
-    return JSONResponse(await verification_json(member))
+    await review.appeal(kernel_of(request).cipher, member, text if isinstance(text, str) else "")
+    return JSONResponse(await verification_json(kernel_of(request).cipher, member))
 
 
 @guard(login=True)
 async def withdraw_consent_api(request: Request) -> Response:
     member = await _own_member(request)
-    await review.withdraw_consent(member)
-    return JSONResponse(await verification_json(member))
+    await review.withdraw_consent(kernel_of(request).cipher, member)
+    return JSONResponse(await verification_json(kernel_of(request).cipher, member))
 
 
 @guard()
@@ -158,7 +160,7 @@ async def status_page(request: Request) -> Response:
     member = await _own_member(request)
     context = {
         "member": member,
-        "verification": await verification_json(member),
+        "verification": await verification_json(kernel_of(request).cipher, member),
         "error": None,
         "appeal_text": "",
     }
@@ -170,11 +172,11 @@ async def appeal_page(request: Request) -> Response:
     member = await _own_member(request)
     form = await request.form()
     try:
-        await review.appeal(member, str(form.get("text", "")))
+        await review.appeal(kernel_of(request).cipher, member, str(form.get("text", "")))
     except UserError as error:
         context = {
             "member": member,
-            "verification": await verification_json(member),
+            "verification": await verification_json(kernel_of(request).cipher, member),
             "error": error,
             "appeal_text": str(form.get("text", "")),
         }
@@ -184,7 +186,7 @@ async def appeal_page(request: Request) -> Response:
 
 @guard(login=True)
 async def withdraw_page(request: Request) -> Response:
-    await review.withdraw_consent(await _own_member(request))
+    await review.withdraw_consent(kernel_of(request).cipher, await _own_member(request))
     return RedirectResponse("/verification", status_code=303)
 
 
@@ -199,11 +201,12 @@ async def review_queue(request: Request) -> Response:
 
 
 async def _review_context(request: Request, member: Member, **extra: Any) -> dict[str, Any]:
-    masked = review.personal_data(kernel_of(request).cipher, member, member.user, masked=True)
+    cipher = kernel_of(request).cipher
     return {
         "member": member,
-        "masked": masked,
-        "verification": await verification_json(member),
+        "masked": review.personal_data(cipher, member, member.user, masked=True),
+        "appeal_text": member.appeal_text(cipher),
+        "verification": await verification_json(cipher, member),
         "unmasked": None,
         "error": None,
         "reason": "",
