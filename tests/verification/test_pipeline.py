@@ -214,7 +214,7 @@ def test_withdrawing_consent_keeps_a_rejected_member_rejected(client):
 def test_answers_arriving_after_consent_is_withdrawn_change_nothing(client):
     created = register(client, CHEN)
     for key in DEPARTMENTS:
-        department(client, key).knobs.delay = 0.2  # on each request: answers after ≥ 0.6 s
+        department(client, key).knobs.delay = 0.5  # on each request: answers after ≥ 1.5 s
     assert client.portal is not None
     in_flight = client.portal.start_task_soon(
         check_member, client.app.state.kernel, created["member_id"]
