@@ -10,7 +10,7 @@ What the departments said (claims, the signed token, the reasons a member was re
 what a member wrote in an appeal are sealed too, each bound to its row and column by the
 cipher's associated data (`sealed_purpose`), so a value copied into another row does not
 decrypt. In the clear stay the outcomes the queries need: verified / rejected / pending, and
-per department answered-or-not.
+per department answered or not — not whether that answer passed, which would name the verdict.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from qingyuan.platform.crypto import PIICipher
+from qingyuan.verification.protocol import gate_failure
 
 
 class VerificationStatus(StrEnum):
@@ -32,8 +33,9 @@ class VerificationStatus(StrEnum):
 
 
 class CheckStatus(StrEnum):
-    CONFIRMED = "confirmed"  # a believed attestation that passes the gate
-    NEGATIVE = "negative"  # a believed attestation that fails the gate
+    """Whether a department has answered; whether the answer passed is in its sealed claims."""
+
+    ANSWERED = "answered"  # a believed attestation, sealed (see DepartmentCheck.gate_failure)
     PENDING = "pending"  # not asked yet, or due to be asked again
     ERROR = "error"  # no usable answer (outage, forged token): asked again later
 
@@ -133,6 +135,12 @@ class DepartmentCheck(Model):
     class Meta:
         table = "verification_department_check"
         unique_together = (("member", "department"),)
+
+    def gate_failure(self, cipher: PIICipher) -> str | None:
+        """The gate an answered check fails (`protocol.gate_failure`), or None."""
+        if self.status != CheckStatus.ANSWERED:
+            return None
+        return gate_failure(self.department, self.claims(cipher))
 
     def claims(self, cipher: PIICipher) -> dict[str, Any]:
         if not self.answer_encrypted:

@@ -34,14 +34,12 @@ from qingyuan.verification.models import (
     Member,
     VerificationStatus,
 )
-from qingyuan.verification.protocol import gate_failure
 from qingyuan.verification.registration import CHECK_JOB, ID_PURPOSE, NAME_PURPOSE
 from qingyuan.verification.settings import verification_settings
 from qingyuan.verification.wiring import department_clients
 
 logger = logging.getLogger(__name__)
 OPEN_STATUSES = (CheckStatus.PENDING, CheckStatus.ERROR)
-ANSWERED = (CheckStatus.CONFIRMED, CheckStatus.NEGATIVE)
 SWEEP_AFTER = timedelta(minutes=5)
 
 
@@ -112,7 +110,7 @@ async def _store(kernel: Kernel, check: DepartmentCheck, answer: DepartmentAnswe
     check.checked_at = now()
     outcome = answer.outcome
     if isinstance(outcome, Attestation):
-        check.status = CheckStatus.NEGATIVE if outcome.gate_failure else CheckStatus.CONFIRMED
+        check.status = CheckStatus.ANSWERED
         check.reason = ""
         check.seal_answer(kernel.cipher, dict(outcome.claims), outcome.token)
     else:
@@ -140,15 +138,9 @@ async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
     """Derive the member's status from the stored checks, and audit any change."""
     cipher = kernel.cipher
     checks = await DepartmentCheck.filter(member=member)
-    claims = {c.department: c.claims(cipher) for c in checks if c.status in ANSWERED}
-    reasons = sorted(
-        {
-            failure
-            for c in checks
-            if c.status == CheckStatus.NEGATIVE
-            and (failure := gate_failure(c.department, claims[c.department]))
-        }
-    )
+    answers = [c for c in checks if c.status == CheckStatus.ANSWERED]
+    failures = {c.department: c.gate_failure(cipher) for c in answers}
+    reasons = sorted({failure for failure in failures.values() if failure})
     answered = len(checks) == 6 and not any(c.status in OPEN_STATUSES for c in checks)
     covered = member.appeal_covers(cipher)
     if any(reason not in covered for reason in reasons):
@@ -162,8 +154,7 @@ async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
     else:
         status = VerificationStatus.PENDING
     _record_badges(
-        member,
-        {c.department: claims[c.department] for c in checks if c.status == CheckStatus.CONFIRMED},
+        member, {c.department: c.claims(cipher) for c in answers if not failures[c.department]}
     )
     if status == VerificationStatus.VERIFIED and answered:
         # Verified on the departments' word or over an appeal, it is re-checked all the same.

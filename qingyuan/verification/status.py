@@ -40,13 +40,22 @@ def department_checks_for(key: str) -> str:
     }[key]
 
 
-def check_progress(status: CheckStatus) -> str:
+def check_state(cipher: PIICipher, check: DepartmentCheck | None) -> str:
+    """How one department's check reads: confirmed, negative, pending or error."""
+    if check is None:
+        return CheckStatus.PENDING.value
+    if check.status == CheckStatus.ANSWERED:
+        return "negative" if check.gate_failure(cipher) else "confirmed"
+    return check.status.value
+
+
+def check_progress(state: str) -> str:
     return {
-        CheckStatus.CONFIRMED: _("Confirmed"),
-        CheckStatus.NEGATIVE: _("Not passed"),
-        CheckStatus.PENDING: _("Waiting for an answer"),
-        CheckStatus.ERROR: _("Department busy, we will ask again"),
-    }[status]
+        "confirmed": _("Confirmed"),
+        "negative": _("Not passed"),
+        "pending": _("Waiting for an answer"),
+        "error": _("Department busy, we will ask again"),
+    }[state]
 
 
 def reason_text(code: str) -> str:
@@ -98,11 +107,11 @@ async def verification_json(cipher: PIICipher, member: Member) -> dict[str, Any]
     departments = {}
     for key in DEPARTMENTS:
         check = checks.get(key)
-        status = check.status if check else CheckStatus.PENDING
+        state = check_state(cipher, check)
         departments[key] = {
-            "status": status.value,
+            "status": state,
             "name": department_name(key),
-            "label": check_progress(status),
+            "label": check_progress(state),
             "checked_at": check.checked_at.isoformat() if check and check.checked_at else None,
         }
     verified = member.status == VerificationStatus.VERIFIED

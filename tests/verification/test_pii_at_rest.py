@@ -9,6 +9,8 @@ import asyncio
 import logging
 from pathlib import Path
 
+from qingyuan.verification.models import DepartmentCheck
+from tests.conftest import run
 from tests.verification.platform_support import (
     CHEN,
     FENG_RECORD,
@@ -106,3 +108,21 @@ def test_no_verdict_or_appeal_text_in_the_database(client, settings):
     assert len(raw) > 10_000
     for verdict in VERDICTS:
         assert verdict not in raw, verdict
+
+
+def test_the_stored_checks_do_not_tell_which_department_said_no(client):
+    outcomes = {}
+    for n, person in enumerate([CHEN, ZHENG_MARRIED]):
+        client.cookies.clear()
+        created = register(client, person, phone=f"1391234020{n}")
+        outcomes[verify(client, created["member_id"])] = created["member_id"]
+    assert set(outcomes) == {"verified", "rejected"}
+
+    rows = run(
+        client, DepartmentCheck.all().values_list, "member_id", "department", "status", "reason"
+    )
+    seen = {
+        member_id: {(d, status, reason) for m, d, status, reason in rows if m == member_id}
+        for member_id in outcomes.values()
+    }
+    assert seen[outcomes["verified"]] == seen[outcomes["rejected"]]

@@ -1,24 +1,25 @@
 """Upgrading a database of the schema before verdicts were sealed (verification 0001) seals its
 rows: the verdicts, reasons and appeal text still read the same through the models, the
-plaintext columns are gone, and of the household region only the province is left."""
+plaintext columns are gone, and of the household region only the province is left.
+The rows are read back as stored, with the database's own driver."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 
 from tortoise import Tortoise
-from tortoise.connection import get_connection
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.database import migrate, tortoise_config
-from qingyuan.verification.models import Consent, DepartmentCheck, Member
-from qingyuan.verification.status import verification_json
+from qingyuan.verification.models import DepartmentCheck, Member
 
 APPEAL = "我已于去年离婚，民政记录尚未更新。"
 CIVIL_AFFAIRS = {"person": "known", "marital_status": "married"}
-PUBLIC_SECURITY = {"person": "known", "name_matches": True, "hukou_region": "330106"}
+PUBLIC_SECURITY = {"person": "known", "identity": "match", "hukou_region": "330106"}
 BEFORE = f"""
 INSERT INTO platform_user (id, role, phone_encrypted, phone_index, display_name, password_hash,
     is_active, created_at) VALUES (1, 'member', 'k1:x', 'phone-1', '', 'h', TRUE,
@@ -44,34 +45,39 @@ async def _at_the_old_schema(database_url: str) -> None:
     config = tortoise_config(database_url)
     try:
         await run_migrations(config=config, target="verification.0001_initial")
-        await get_connection("default").execute_script(BEFORE)
     finally:
         await Tortoise.close_connections()
+    async with TortoiseContext() as context:
+        await context.init(config=config)
+        await context.connections.get("default").execute_script(BEFORE)
 
 
-async def _upgraded(database_url: str, cipher: PIICipher) -> dict:
-    await Tortoise.init(config=tortoise_config(database_url))
+TABLES = ("verification_member", "verification_department_check", "verification_consent")
+
+
+async def _postgres_rows(database_url: str) -> dict[str, list[dict]]:
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url)
     try:
-        member = await Member.get(id=1)
-        checks = {c.department: c for c in await DepartmentCheck.filter(member=member)}
-        consents = await Consent.filter(member=member).count()
-        connection = get_connection("default")
-        rows = [
-            *await connection.execute_query_dict("SELECT * FROM verification_member"),
-            *await connection.execute_query_dict("SELECT * FROM verification_department_check"),
-        ]
         return {
-            "verification": await verification_json(cipher, member),
-            "appeal_text": member.appeal_text(cipher),
-            "hukou_region": member.hukou_region,
-            "claims": {key: check.claims(cipher) for key, check in checks.items()},
-            "negative_reason": checks["civil_affairs"].reason,
-            "consents": consents,
-            "columns": sorted({column for row in rows for column in row}),
-            "rows": json.dumps([list(map(str, row.values())) for row in rows], ensure_ascii=False),
+            table: [dict(row) for row in await connection.fetch(f"SELECT * FROM {table}")]  # noqa: S608
+            for table in TABLES
         }
     finally:
-        await Tortoise.close_connections()
+        await connection.close()
+
+
+def _stored_rows(settings) -> dict[str, list[dict]]:
+    """The rows as stored, read with the database's own driver."""
+    if not settings.uses_sqlite:
+        return asyncio.run(_postgres_rows(settings.database_url))
+    with sqlite3.connect(settings.database_url.removeprefix("sqlite://")) as connection:
+        connection.row_factory = sqlite3.Row
+        return {
+            table: [dict(row) for row in connection.execute(f"SELECT * FROM {table}")]  # noqa: S608
+            for table in TABLES
+        }
 
 
 def test_upgrading_seals_the_verdicts_and_appeal_text_of_existing_members(settings):
@@ -79,17 +85,33 @@ def test_upgrading_seals_the_verdicts_and_appeal_text_of_existing_members(settin
 
     asyncio.run(migrate(settings))
 
+    rows = _stored_rows(settings)
     cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
-    upgraded = asyncio.run(_upgraded(settings.database_url, cipher))
-    assert [r["code"] for r in upgraded["verification"]["reasons"]] == ["married"]
-    assert upgraded["appeal_text"] == APPEAL
-    assert upgraded["claims"] == {
+    member = Member(**rows["verification_member"][0])
+    checks = {
+        row["department"]: DepartmentCheck(**row) for row in rows["verification_department_check"]
+    }
+    assert member.reasons(cipher) == ["married"]
+    assert member.appeal_text(cipher) == APPEAL
+    assert member.hukou_region == "33"
+    assert {key: check.claims(cipher) for key, check in checks.items()} == {
         "civil_affairs": CIVIL_AFFAIRS,
         "public_security": PUBLIC_SECURITY,
     }
-    assert upgraded["hukou_region"] == "33"
-    assert upgraded["consents"] == 2  # nothing of the member's was lost on the way
-    assert upgraded["negative_reason"] == ""  # the code is derived from the sealed claims
-    assert not {"reasons", "appeal_text", "claims", "attestation"} & set(upgraded["columns"])
-    for plain in ("married", "330106", APPEAL, "token-c"):
-        assert plain not in upgraded["rows"], plain
+    assert {key: check.gate_failure(cipher) for key, check in checks.items()} == {
+        "civil_affairs": "married",
+        "public_security": None,
+    }
+    assert {check.reason for check in checks.values()} == {""}  # derived from the sealed claims
+    assert len(rows["verification_consent"]) == 2  # nothing of the member's was lost
+    stored = [
+        row
+        for table in ("verification_member", "verification_department_check")
+        for row in rows[table]
+    ]
+    assert not {"reasons", "appeal_text", "claims", "attestation"} & {
+        c for row in stored for c in row
+    }
+    text = json.dumps([list(map(str, row.values())) for row in stored], ensure_ascii=False)
+    for plain in ("married", "330106", APPEAL, "token-c", "negative"):
+        assert plain not in text, plain

@@ -1,5 +1,6 @@
 """Seal what the departments said and what members wrote; keep only the hukou province; record
 what an approved appeal decided (`appeal_covers`: until now an approval covered every reason).
+A check's status says only whether the department answered (confirmed/negative → answered).
 
 Existing rows are sealed with the PII keys of the running `qingyuan migrate` (the same
 purposes as `models.sealed_purpose`), then the plaintext columns are dropped. SQLite and
@@ -16,7 +17,7 @@ from tortoise.migrations import operations as ops
 
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.database import migration_settings
-from qingyuan.verification.models import sealed_purpose
+from qingyuan.verification.models import CheckStatus, sealed_purpose
 
 
 def _loaded(value: Any) -> Any:
@@ -66,14 +67,21 @@ async def seal_existing_rows(apps: Any, schema_editor: Any) -> None:
     for row in checks:
         claims = _loaded(row["claims"]) or {}
         answer = json.dumps({"claims": claims, "token": row["attestation"] or ""})
-        answered = row["status"] in ("confirmed", "negative") and claims
+        answered = row["status"] in ("confirmed", "negative")
+        if answered and not claims:
+            status = "pending"  # an answer with nothing on record: ask the department again
+        else:
+            status = "answered" if answered else row["status"]
         await client.execute_query(
             sql(
-                "UPDATE verification_department_check SET answer_encrypted = ?, "
+                "UPDATE verification_department_check SET answer_encrypted = ?, status = ?, "
                 "reason = CASE WHEN status = 'negative' THEN '' ELSE reason END WHERE id = ?"
             ),
             [
-                seal(answer, "check", row["member_id"], row["department"]) if answered else "",
+                seal(answer, "check", row["member_id"], row["department"])
+                if status == "answered"
+                else "",
+                status,
                 row["id"],
             ],
         )
@@ -97,6 +105,17 @@ class DropColumn(ops.RemoveField):
         await state_editor.client.execute_script(
             f'ALTER TABLE "{table}" DROP COLUMN "{self.name}"'
         )
+
+
+class AlterDescription(ops.AlterField):
+    """AlterField for a change of description only: nothing to do on SQLite, which keeps no
+    column comments (its AlterField would rebuild the table for nothing)."""
+
+    async def database_forward(
+        self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None
+    ) -> None:
+        if state_editor is None or state_editor.client.capabilities.dialect != "sqlite":
+            await super().database_forward(app_label, old_state, new_state, state_editor)
 
 
 class Migration(migrations.Migration):
@@ -130,4 +149,14 @@ class Migration(migrations.Migration):
         DropColumn(model_name="Member", name="appeal_text"),
         DropColumn(model_name="DepartmentCheck", name="claims"),
         DropColumn(model_name="DepartmentCheck", name="attestation"),
+        AlterDescription(
+            model_name="DepartmentCheck",
+            name="status",
+            field=fields.CharEnumField(
+                default=CheckStatus.PENDING,
+                description="ANSWERED: answered\nPENDING: pending\nERROR: error",
+                enum_type=CheckStatus,
+                max_length=16,
+            ),
+        ),
     ]
