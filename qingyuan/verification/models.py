@@ -23,6 +23,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.models import User
 from qingyuan.verification.protocol import gate_failure
 
 
@@ -49,7 +50,9 @@ class AppealStatus(StrEnum):
 
 class Member(Model):
     id = fields.IntField(primary_key=True)
-    user = fields.OneToOneField("platform.User", related_name="member", on_delete=fields.CASCADE)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "platform.User", related_name="member", on_delete=fields.CASCADE
+    )
     real_name_encrypted = fields.CharField(max_length=255)
     id_number_encrypted = fields.CharField(max_length=255)
     id_number_index = fields.CharField(max_length=64, unique=True)
@@ -104,7 +107,7 @@ class Consent(Model):
     """A separate consent (PIPL art. 29), recorded with the policy version it was given for."""
 
     id = fields.IntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "verification.Member", related_name="consents", on_delete=fields.CASCADE
     )
     purpose = fields.CharField(max_length=48)
@@ -120,7 +123,7 @@ class DepartmentCheck(Model):
     """The latest answer of one department about one member (claims: enums and booleans)."""
 
     id = fields.IntField(primary_key=True)
-    member = fields.ForeignKeyField(
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "verification.Member", related_name="checks", on_delete=fields.CASCADE
     )
     department = fields.CharField(max_length=32)

@@ -137,7 +137,7 @@ async def register_form(request: Request) -> Response:
 @guard()
 async def register_submit(request: Request) -> Response:
     form = await request.form()
-    body = {
+    body: dict[str, Any] = {
         name: str(form.get(name, "")) for name in ("phone", "password", "real_name", "id_number")
     }
     body["consents"] = {
