@@ -113,7 +113,7 @@ async def rotate_column(
     cipher: PIICipher, column: EncryptedColumn, *, batch_size: int = BATCH_SIZE
 ) -> int:
     def reseal(row: Any, stored: str) -> str | None:
-        if not cipher.needs_rotation(stored):
+        if not stored or not cipher.needs_rotation(stored):  # "" holds no value
             return None
         try:
             return column.seal(cipher, row, column.open(cipher, row))

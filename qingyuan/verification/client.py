@@ -100,6 +100,10 @@ class JwksCache:
     is remembered for ``refetch_interval`` seconds, so a stream of tokens with a bogus kid costs
     one fetch per interval, not one per token.  A failed fetch is not remembered: an outage
     during a rotation must not turn into refusals.
+
+    A fetch runs as a task of its own: a caller that gives up (its attestation call timed out)
+    does not cut it off, so the keys of a slow department are cached once they arrive, and
+    concurrent callers share one fetch.
     """
 
     def __init__(
@@ -117,12 +121,13 @@ class JwksCache:
         self._keys: dict[str, OKPKey] = {}
         self._fetched_at: float | None = None
         self._missed: dict[str, float] = {}  # kid → when a fetch last came back without it
-        self._lock = asyncio.Lock()
+        self._fetching: asyncio.Task[None] | None = None
 
     async def key_for(self, kid: str) -> OKPKey:
-        async with self._lock:
-            if self._stale() or self._worth_refetching(kid):
-                await self._refresh(kid)
+        if self._stale() or self._worth_refetching(kid):
+            await asyncio.shield(self._refresh())
+            if kid not in self._keys and self._fetched_at is not None:
+                self._missed[kid] = self._fetched_at
         key = self._keys.get(kid)
         if key is None:
             raise AttestationInvalid("unknown_kid")
@@ -138,11 +143,17 @@ class JwksCache:
         self._missed = {k: t for k, t in self._missed.items() if now - t < self._refetch_interval}
         return kid not in self._missed
 
-    async def _refresh(self, kid: str) -> None:
+    def _refresh(self) -> asyncio.Task[None]:
+        """The fetch under way, or a new one."""
+        if self._fetching is None or self._fetching.done():
+            self._fetching = asyncio.ensure_future(self._store_fetched())
+            # Its callers may all have given up: an outage must not log "never retrieved".
+            self._fetching.add_done_callback(lambda task: task.cancelled() or task.exception())
+        return self._fetching
+
+    async def _store_fetched(self) -> None:
         self._keys = await self._fetch()
         self._fetched_at = self._clock()
-        if kid not in self._keys:
-            self._missed[kid] = self._fetched_at
 
 
 _EXPIRED_TOKEN = {"access_token": "", "token_type": "Bearer", "expires_at": 0}
@@ -183,19 +194,21 @@ class DepartmentClient:
     async def attest(self, id_number: str, name: str) -> Attestation:
         """Ask about the holder of ``id_number`` presented as ``name`` and check the answer.
 
-        The whole exchange (token, request, keys) runs under one deadline: httpx's own timeouts
-        do not apply to in-process ASGI transports, and a department slow at any step is slow.
+        Each call (token, attestation, keys) has its own deadline: httpx's own timeouts do not
+        apply to in-process ASGI transports, and a department that takes most of the timeout
+        for each call must still be heard.
         """
         with _department_errors(self.department):
             async with asyncio.timeout(self._timeout):
-                token = await self._request_attestation(id_number, name)
-                return await self._verifier.verify(
-                    token,
-                    department=self.department,
-                    issuer=self.endpoint.issuer,
-                    key_for=self._keys.key_for,
-                    id_number=id_number,
-                )
+                await self._http.ensure_active_token(self._http.token)
+            token = await self._request_attestation(id_number, name)
+            return await self._verifier.verify(
+                token,
+                department=self.department,
+                issuer=self.endpoint.issuer,
+                key_for=self._keys.key_for,
+                id_number=id_number,
+            )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -203,16 +216,26 @@ class DepartmentClient:
     async def _request_attestation(self, id_number: str, name: str) -> str:
         # Names and numbers travel only in the POST body, never in the URL.
         body = {"id_number": id_number, "name": name}
-        response = await self._http.post("/attestations", json=body)
+        # The token is already active (attest), so authlib is told not to check it again: a
+        # short-lived token would otherwise be fetched twice, once outside its own deadline.
+        async with asyncio.timeout(self._timeout):
+            response = await self._http.post("/attestations", json=body, auth=self._http.token_auth)
         if response.status_code == 401:
             # The department forgot our token (a restart) or expired it early: one new token.
-            await self._http.fetch_token()
-            response = await self._http.post("/attestations", json=body)
+            async with asyncio.timeout(self._timeout):
+                await self._http.fetch_token()
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(
+                    "/attestations", json=body, auth=self._http.token_auth
+                )
         _check_status(self.department, response)
         return _attestation_token(response)
 
     async def _fetch_keys(self) -> dict[str, OKPKey]:
-        response = await self._http.request("GET", "/.well-known/jwks.json", withhold_token=True)
+        async with asyncio.timeout(self._timeout):
+            response = await self._http.request(
+                "GET", "/.well-known/jwks.json", withhold_token=True
+            )
         _check_status(self.department, response)
         try:
             return _signing_keys(response.json())

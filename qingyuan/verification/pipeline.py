@@ -10,10 +10,16 @@ the periodic sweep picks up whatever the retries did not finish.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from taskiq import Context, TaskiqDepends
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 from tortoise.timezone import now
+from tortoise.transactions import in_transaction
 
 from qingyuan.platform import audit
 from qingyuan.platform.jobs import job, kick
@@ -45,38 +51,68 @@ async def has_consent(member: Member) -> bool:
     return not await Consent.filter(member=member, withdrawn_at__not_isnull=True).exists()
 
 
+async def lock_member(connection: BaseDBAsyncClient, member_id: int) -> Member:
+    """The member, read under a lock on their row held until `connection`'s transaction ends.
+
+    Whatever changes a member's status takes it first (storing an answer, deciding,
+    withdrawing consent), so none of them decides on a state another is changing. SQLite has
+    no row locks: a first write takes the database's write lock at once, like BEGIN IMMEDIATE.
+    """
+    if connection.capabilities.dialect == "sqlite":
+        await Member.filter(id=member_id).using_db(connection).update(gender=F("gender"))
+        return await Member.filter(id=member_id).using_db(connection).get()
+    return await Member.filter(id=member_id).select_for_update().using_db(connection).get()
+
+
+@asynccontextmanager
+async def consenting(member_id: int) -> AsyncIterator[Member | None]:
+    """A transaction holding the member's lock; yields the member, or None once they withdrew.
+
+    Answers are stored and decisions made inside it, so nothing that arrives after a
+    withdrawal is stored or changes the member's status (PIPL art. 15).
+    """
+    async with in_transaction() as connection:
+        member = await lock_member(connection, member_id)
+        yield member if await has_consent(member) else None
+
+
 async def check_member(kernel: Kernel, member_id: int) -> VerificationStatus:
     """Ask every department whose check is open; idempotent, safe to run concurrently."""
-    member = await Member.get(id=member_id)
-    if not await has_consent(member):
-        return member.status  # consent withdrawn: processing stops (PIPL art. 15)
-    open_checks = {
-        c.department: c
-        for c in await DepartmentCheck.filter(member=member, status__in=OPEN_STATUSES)
-    }
+    async with consenting(member_id) as member:
+        if member is None:
+            return (await Member.get(id=member_id)).status  # consent withdrawn: processing stops
+        open_checks = {
+            c.department: c
+            for c in await DepartmentCheck.filter(member=member, status__in=OPEN_STATUSES)
+        }
     if open_checks:
         clients = department_clients(kernel)
         id_number = kernel.cipher.decrypt(member.id_number_encrypted, purpose=ID_PURPOSE)
         name = kernel.cipher.decrypt(member.real_name_encrypted, purpose=NAME_PURPOSE)
         async for answer in ask_all([clients[d] for d in open_checks], id_number, name):
-            await _store(open_checks[answer.department], answer)
-    status = await decide(kernel, member)
-    if await DepartmentCheck.filter(member=member, status=CheckStatus.ERROR).exists():
+            async with consenting(member_id) as current:
+                if current is not None:
+                    await _store(kernel, open_checks[answer.department], answer)
+            if current is None:
+                break  # leaving the loop cancels the calls still running
+    async with consenting(member_id) as current:
+        if current is None:
+            return (await Member.get(id=member_id)).status
+        status = await decide(kernel, current)
+    if await DepartmentCheck.filter(member_id=member_id, status=CheckStatus.ERROR).exists():
         raise DepartmentsPending(f"member {member_id}: departments still to answer")
     return status
 
 
-async def _store(check: DepartmentCheck, answer: DepartmentAnswer) -> None:
-    """Keep one department's answer: its enums and booleans and the signed token as evidence."""
+async def _store(kernel: Kernel, check: DepartmentCheck, answer: DepartmentAnswer) -> None:
+    """Keep one department's answer: the outcome in the clear, claims and signed token sealed."""
     check.attempts += 1
     check.checked_at = now()
     outcome = answer.outcome
     if isinstance(outcome, Attestation):
-        failure = outcome.gate_failure
-        check.status = CheckStatus.NEGATIVE if failure else CheckStatus.CONFIRMED
-        check.reason = failure or ""
-        check.claims = dict(outcome.claims)
-        check.attestation = outcome.token
+        check.status = CheckStatus.ANSWERED
+        check.reason = ""
+        check.seal_answer(kernel.cipher, dict(outcome.claims), outcome.token)
     else:
         check.status = CheckStatus.ERROR
         check.reason = _error_reason(outcome)
@@ -100,44 +136,49 @@ def _error_reason(error: Exception) -> str:
 
 async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
     """Derive the member's status from the stored checks, and audit any change."""
+    cipher = kernel.cipher
     checks = await DepartmentCheck.filter(member=member)
-    reasons = sorted({c.reason for c in checks if c.status == CheckStatus.NEGATIVE})
-    all_confirmed = len(checks) == 6 and all(c.status == CheckStatus.CONFIRMED for c in checks)
-    if reasons and member.appeal_status != AppealStatus.APPROVED:
+    answers = [c for c in checks if c.status == CheckStatus.ANSWERED]
+    failures = {c.department: c.gate_failure(cipher) for c in answers}
+    reasons = sorted({failure for failure in failures.values() if failure})
+    answered = len(checks) == 6 and not any(c.status in OPEN_STATUSES for c in checks)
+    covered = member.appeal_covers(cipher)
+    if any(reason not in covered for reason in reasons):
         status = VerificationStatus.REJECTED
-    elif all_confirmed or (
-        member.appeal_status == AppealStatus.APPROVED
-        and not any(c.status in OPEN_STATUSES for c in checks)
-    ):
-        status = VerificationStatus.VERIFIED
-    elif member.status == VerificationStatus.VERIFIED and not reasons:
+        if member.appeal_status == AppealStatus.APPROVED:
+            member.appeal_status = AppealStatus.NONE  # a new reason: it may be appealed in turn
+    elif answered:
+        status = VerificationStatus.VERIFIED  # every gate passed, or an appeal overrode it
+    elif member.status == VerificationStatus.VERIFIED:
         status = VerificationStatus.VERIFIED  # a re-check in progress keeps the badge
     else:
         status = VerificationStatus.PENDING
-    _record_badges(member, checks)
-    if status == VerificationStatus.VERIFIED and all_confirmed:
+    _record_badges(
+        member, {c.department: c.claims(cipher) for c in answers if not failures[c.department]}
+    )
+    if status == VerificationStatus.VERIFIED and answered:
+        # Verified on the departments' word or over an appeal, it is re-checked all the same.
         valid_days = verification_settings(kernel.settings).attestation_valid_days
         member.verified_at = member.verified_at if member.status == status else now()
         member.recheck_due_at = now() + timedelta(days=valid_days)
-    changed = status != member.status or reasons != member.reasons
-    member.status, member.reasons = status, reasons
+    changed = status != member.status or reasons != member.reasons(cipher)
+    member.status = status
+    member.seal(cipher, reasons=reasons)
     await member.save()
     if changed:
+        # The reasons stay in the member's sealed column, not in the audit log.
         await audit.record(
-            None,
-            f"verification.{status.value}",
-            target_type="member",
-            target_id=member.id,
-            reasons=reasons,
+            None, f"verification.{status.value}", target_type="member", target_id=member.id
         )
     return status
 
 
-def _record_badges(member: Member, checks: list[DepartmentCheck]) -> None:
-    claims = {c.department: c.claims for c in checks if c.status == CheckStatus.CONFIRMED}
+def _record_badges(member: Member, claims: dict[str, dict[str, Any]]) -> None:
+    """Badges from the confirmed answers; of the household registration only the province."""
     member.degree = claims.get("education", {}).get("degree", member.degree)
     member.employment = claims.get("human_resources", {}).get("employment", member.employment)
-    member.hukou_region = claims.get("public_security", {}).get("hukou_region", member.hukou_region)
+    region = claims.get("public_security", {}).get("hukou_region")
+    member.hukou_region = region[:2] if isinstance(region, str) else member.hukou_region
 
 
 async def reopen_expired(kernel: Kernel) -> list[int]:
@@ -151,15 +192,23 @@ async def reopen_expired(kernel: Kernel) -> list[int]:
 
 
 async def stalled_members(cutoff: timedelta = SWEEP_AFTER) -> list[int]:
-    """Members with an open check nobody has tried for a while (retries ran out, a crash)."""
+    """Members with an open check nobody has tried for a while (retries ran out, a crash),
+    unless they withdrew their consent: nobody will ever ask about them again."""
     stale = now() - cutoff
     checks = (
         await DepartmentCheck.filter(status__in=OPEN_STATUSES)
         .filter(member__status__in=[VerificationStatus.PENDING, VerificationStatus.VERIFIED])
         .values_list("member_id", "checked_at")
     )
+    withdrawn = set(
+        await Consent.filter(withdrawn_at__not_isnull=True).values_list("member_id", flat=True)
+    )
     return sorted(
-        {member_id for member_id, checked in checks if checked is None or checked <= stale}
+        {
+            member_id
+            for member_id, checked in checks
+            if (checked is None or checked <= stale) and member_id not in withdrawn
+        }
     )
 
 

@@ -7,10 +7,13 @@ cannot be used to find out whether someone is a member.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
+from taskiq.exceptions import SendTaskError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -37,6 +40,7 @@ ID_PURPOSE = "id_number"
 NAME_PURPOSE = "real_name"
 CONSENT_PURPOSES = ("sensitive_personal_information", "matching")
 CHECK_JOB = "verification.check_member"
+logger = logging.getLogger(__name__)
 _REAL_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,15}(·[\u3400-\u4dbf\u4e00-\u9fff]{1,15})*")
 
 
@@ -124,8 +128,25 @@ async def register(kernel: Kernel, body: dict[str, Any], client_ip: str) -> tupl
         raise RateLimited(limit.retry_after)
     application = validate(kernel, body)
     user, member = await create_member(kernel.cipher, application, config.policy_version)
-    await kick(kernel.broker, CHECK_JOB, member.id)
+    await _start_checks(kernel, member.id)
     return user, member
+
+
+async def _start_checks(kernel: Kernel, member_id: int) -> None:
+    """Queue the member's checks; if the queue is unreachable, the sweep starts them instead.
+
+    The member is committed by now, so a failure here must not answer the registration with an
+    error: a retry would then find the phone number taken. The sweep (every 5 minutes) picks up
+    every member with a check nobody has tried yet.
+    """
+    try:
+        await kick(kernel.broker, CHECK_JOB, member_id)
+    except (SendTaskError, RedisError, OSError) as error:
+        logger.warning(
+            "checks of member %s not queued (%s); the sweep will start them",
+            member_id,
+            type(error).__name__,
+        )
 
 
 async def create_member(

@@ -23,7 +23,7 @@ from qingyuan.verification.models import (
     Member,
     VerificationStatus,
 )
-from qingyuan.verification.pipeline import decide
+from qingyuan.verification.pipeline import consenting, decide, lock_member
 from qingyuan.verification.registration import ID_PURPOSE, NAME_PURPOSE
 
 APPEAL_MIN, APPEAL_MAX = 10, 1000
@@ -52,7 +52,7 @@ async def member_of(user: User) -> Member | None:
     return await Member.get_or_none(user=user)
 
 
-async def appeal(member: Member, text: str) -> None:
+async def appeal(cipher: PIICipher, member: Member, text: str) -> None:
     """A rejected member explains why the decision is wrong; it goes to the admin queue."""
     text = text.strip()
     if member.status != VerificationStatus.REJECTED:
@@ -69,29 +69,38 @@ async def appeal(member: Member, text: str) -> None:
                 )
             }
         )
-    member.appeal_status, member.appeal_text, member.appeal_at = AppealStatus.OPEN, text, now()
-    await member.save(update_fields=["appeal_status", "appeal_text", "appeal_at"])
+    member.appeal_status, member.appeal_at = AppealStatus.OPEN, now()
+    sealed = member.seal(cipher, appeal_text=text)
+    await member.save(update_fields=["appeal_status", "appeal_at", *sealed])
     await audit.record(
         await member.user, "verification.appealed", target_type="member", target_id=member.id
     )
 
 
-async def withdraw_consent(member: Member) -> None:
-    """Withdrawal stops all processing; the member can no longer be matched (idempotent)."""
-    async with in_transaction():
-        updated = await Consent.filter(member=member, withdrawn_at__isnull=True).update(
+async def withdraw_consent(cipher: PIICipher, member: Member) -> None:
+    """Withdrawal stops all processing; the member can no longer be matched (idempotent).
+
+    A rejected member stays rejected (a withdrawal must not open what the rejection closed);
+    anyone else is no longer verified. Answers still on their way are not stored (`consenting`).
+    """
+    async with in_transaction() as connection:
+        current = await lock_member(connection, member.id)
+        updated = await Consent.filter(member=current, withdrawn_at__isnull=True).update(
             withdrawn_at=now()
         )
         if updated:
-            member.status = VerificationStatus.PENDING
-            member.reasons = ["consent_withdrawn"]
-            await member.save(update_fields=["status", "reasons"])
+            if current.status == VerificationStatus.REJECTED:
+                reasons = [*current.reasons(cipher), "consent_withdrawn"]
+            else:
+                current.status, reasons = VerificationStatus.PENDING, ["consent_withdrawn"]
+            await current.save(update_fields=["status", *current.seal(cipher, reasons=reasons)])
             await audit.record(
                 await member.user,
                 "verification.consent_withdrawn",
                 target_type="member",
                 target_id=member.id,
             )
+    member.status, member.reasons_encrypted = current.status, current.reasons_encrypted
 
 
 async def review_queue() -> list[Member]:
@@ -137,7 +146,8 @@ async def unmask(cipher: PIICipher, admin: User, member: Member, reason: str) ->
 async def decide_appeal(
     kernel: Kernel, admin: User, member: Member, decision: str, note: str
 ) -> VerificationStatus:
-    """`approve` overrides the rejection (the department was wrong); `uphold` keeps it."""
+    """`approve` overrides the reasons of the rejection (the department was wrong), and only
+    those: a reason a later re-check finds rejects again. `uphold` keeps the rejection."""
     if member.appeal_status != AppealStatus.OPEN:
         raise Conflict(_("There is no open appeal for this member."))
     if decision not in ("approve", "uphold") or len(note.strip()) < 5:
@@ -145,7 +155,11 @@ async def decide_appeal(
             fields={"note": _("Choose a decision and give a reason (at least 5 characters).")}
         )
     member.appeal_status = AppealStatus.APPROVED if decision == "approve" else AppealStatus.UPHELD
-    await member.save(update_fields=["appeal_status"])
+    sealed = []
+    if decision == "approve":
+        covers = sorted({*member.appeal_covers(kernel.cipher), *member.reasons(kernel.cipher)})
+        sealed = member.seal(kernel.cipher, appeal_covers=covers)
+    await member.save(update_fields=["appeal_status", *sealed])
     action = "appeal_approved" if decision == "approve" else "appeal_upheld"
     await audit.record(
         admin,
@@ -154,4 +168,7 @@ async def decide_appeal(
         target_id=member.id,
         reason=note.strip(),
     )
-    return await decide(kernel, member)
+    async with consenting(member.id) as current:
+        if current is None:
+            return member.status  # withdrawn meanwhile: the decision is recorded, nothing more
+        return await decide(kernel, current)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Forbidden
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.verification.models import (
-    AppealStatus,
     CheckStatus,
+    Consent,
     DepartmentCheck,
     Member,
     VerificationStatus,
@@ -39,13 +40,22 @@ def department_checks_for(key: str) -> str:
     }[key]
 
 
-def check_progress(status: CheckStatus) -> str:
+def check_state(cipher: PIICipher, check: DepartmentCheck | None) -> str:
+    """How one department's check reads: confirmed, negative, pending or error."""
+    if check is None:
+        return CheckStatus.PENDING.value
+    if check.status == CheckStatus.ANSWERED:
+        return "negative" if check.gate_failure(cipher) else "confirmed"
+    return check.status.value
+
+
+def check_progress(state: str) -> str:
     return {
-        CheckStatus.CONFIRMED: _("Confirmed"),
-        CheckStatus.NEGATIVE: _("Not passed"),
-        CheckStatus.PENDING: _("Waiting for an answer"),
-        CheckStatus.ERROR: _("Department busy, we will ask again"),
-    }[status]
+        "confirmed": _("Confirmed"),
+        "negative": _("Not passed"),
+        "pending": _("Waiting for an answer"),
+        "error": _("Department busy, we will ask again"),
+    }[state]
 
 
 def reason_text(code: str) -> str:
@@ -91,42 +101,62 @@ def employment_text(employment: str | None) -> str:
     }.get(employment or "", "")
 
 
-async def verification_json(member: Member) -> dict[str, Any]:
+async def verification_json(cipher: PIICipher, member: Member) -> dict[str, Any]:
     """The contract of GET /api/v1/me/verification."""
     checks = {c.department: c for c in await DepartmentCheck.filter(member=member)}
     departments = {}
     for key in DEPARTMENTS:
         check = checks.get(key)
-        status = check.status if check else CheckStatus.PENDING
+        state = check_state(cipher, check)
         departments[key] = {
-            "status": status.value,
+            "status": state,
             "name": department_name(key),
-            "label": check_progress(status),
+            "label": check_progress(state),
             "checked_at": check.checked_at.isoformat() if check and check.checked_at else None,
         }
     verified = member.status == VerificationStatus.VERIFIED
-    # After an approved appeal the departments' negative answers stay on record, but they no
-    # longer explain the status: they move to "overridden_reasons".
-    reasons = [{"code": code, "message": reason_text(code)} for code in member.reasons]
-    overridden = verified and member.appeal_status == AppealStatus.APPROVED
+
+    # The negative answers an approved appeal decided stay on record, but they no longer
+    # explain the status: they move to "overridden_reasons".
+    covered = member.appeal_covers(cipher)
+
+    def explained(overridden: bool) -> list[dict[str, str]]:
+        return [
+            {"code": code, "message": reason_text(code)}
+            for code in member.reasons(cipher)
+            if (code in covered) == overridden
+        ]
+
     return {
         "status": member.status.value,
         "label": status_text(member.status),
         "departments": departments,
-        "reasons": [] if overridden else reasons,
-        "overridden_reasons": reasons if overridden else [],
+        "reasons": explained(False),
+        "overridden_reasons": explained(True),
         "badges": {"degree": member.degree, "employment": member.employment} if verified else {},
         "appeal": {"status": member.appeal_status.value},
     }
 
 
 async def ensure_verified(user: User) -> Member:
-    """The gate of matching and activities: only verified members pass, others learn why."""
+    """The gate of matching and activities: only verified members pass, others learn why.
+
+    The departments' reasons are sealed (and not repeated on every refused page): a rejected
+    member is sent to their verification page, which explains them.
+    """
     member = await Member.get_or_none(user=user)
     if member is None or member.status != VerificationStatus.VERIFIED:
         message = _("Only verified members can do this.")
-        if member is not None:
-            reasons = " ".join(reason_text(code) for code in member.reasons)
-            message = reasons or _("Your verification is still in progress.")
+        if (
+            member is not None
+            and await Consent.filter(member=member, withdrawn_at__not_isnull=True).exists()
+        ):
+            message = reason_text("consent_withdrawn")
+        elif member is not None and member.status == VerificationStatus.REJECTED:
+            message = _(
+                "Your verification did not pass. Your verification page says why and how to appeal."
+            )
+        elif member is not None:
+            message = _("Your verification is still in progress.")
         raise Forbidden(message)
     return member

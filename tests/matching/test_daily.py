@@ -87,7 +87,7 @@ def test_members_who_opt_out_or_withdraw_consent_are_not_proposed(client, member
 
     run(client, Profile.filter(user_id=members[0].id).update, opted_in=False)
     member = run(client, Member.get, user_id=members[1].id)
-    run(client, withdraw_consent, member)
+    run(client, withdraw_consent, client.app.state.kernel.cipher, member)
     run_match(client)
     proposed = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)}
     assert members[0].id not in proposed and members[1].id not in proposed

@@ -35,7 +35,7 @@ def test_unverified_members_are_told_why(client):
     created = register(client, ZHENG_MARRIED)
     verify(client, created["member_id"])
     response = client.get("/api/v1/me/profile")
-    assert response.status_code == 403 and "已婚" in response.json()["error"]["message"]
+    assert response.status_code == 403 and "核验未通过" in response.json()["error"]["message"]
 
 
 def test_profile_round_trip_with_verified_facts(client, member):

@@ -338,6 +338,22 @@ async def test_a_slow_department_times_out_as_unavailable(
 
 
 @pytest.mark.asyncio
+async def test_a_department_slower_than_half_the_timeout_still_attests(
+    departments_app: Starlette, clients_for: ClientsFor
+) -> None:
+    # Token, attestation and keys each take 0.5 s: every call fits its own 1 s timeout, though
+    # the three together do not fit one.
+    departments_of(departments_app)["justice"].knobs.delay = 0.5
+    paths: list[str] = []
+
+    async with clients_for(_recording(departments_app, paths), timeout=1.0) as clients:
+        attestation = await clients["justice"].attest(*CHEN)
+
+    assert attestation.claims["person"] == "known"
+    assert paths.count("/justice/.well-known/jwks.json") == 1
+
+
+@pytest.mark.asyncio
 async def test_wrong_client_credentials_are_refused_not_unavailable(
     departments_app: Starlette, clients_for: ClientsFor
 ) -> None:

@@ -1,5 +1,7 @@
-"""Personal data at rest: after a registration and its checks, the raw database bytes and the
-captured logs contain neither the ID number nor the phone number (nor the real name)."""
+"""Personal data at rest: after registrations, checks and an appeal, the raw database bytes and
+the captured logs contain neither the ID number nor the phone number (nor the real name), nor
+what the departments said (marital status, records, debts, the household region) nor the text
+of an appeal."""
 
 from __future__ import annotations
 
@@ -7,9 +9,30 @@ import asyncio
 import logging
 from pathlib import Path
 
-from tests.verification.platform_support import CHEN, register, verify
+from qingyuan.verification.models import DepartmentCheck
+from tests.conftest import run
+from tests.verification.platform_support import (
+    CHEN,
+    FENG_RECORD,
+    HE_DEBTOR,
+    ZHENG_MARRIED,
+    register,
+    verify,
+)
 
 PHONE = "13912340077"
+APPEAL = "我已于去年离婚，民政记录尚未更新。"
+# What the departments said about the rejected personas, in any of the forms it was stored in
+# before: claims, reason codes, and the household region code (330106: Zheng's and Chen's).
+VERDICTS = [
+    b"married",
+    b"marital_status",
+    b"criminal_record",
+    b"disqualifying_record",
+    b"dishonest_debtor",
+    b"330106",
+    APPEAL.encode(),
+]
 
 
 def secrets_of_the_member() -> list[bytes]:
@@ -36,6 +59,8 @@ async def _postgres_table_bytes(database_url: str) -> bytes:
             chunks.append(await conn.fetchval("SELECT pg_read_binary_file($1)", path))
         rows = await conn.fetch(
             "SELECT row_to_json(t)::text AS r FROM verification_member t "
+            "UNION ALL SELECT row_to_json(c)::text FROM verification_department_check c "
+            "UNION ALL SELECT row_to_json(a)::text FROM platform_audit_entry a "
             "UNION ALL SELECT row_to_json(u)::text FROM platform_user u"
         )
         return b"".join(chunks) + "".join(r["r"] for r in rows).encode()
@@ -63,3 +88,41 @@ def test_no_plaintext_personal_data_in_the_database_or_logs(client, settings, ca
     assert caplog.records  # something was logged (the app logs at DEBUG/INFO)
     for secret in secrets_of_the_member():
         assert secret not in logs
+
+
+def test_no_verdict_or_appeal_text_in_the_database(client, settings):
+    for n, person in enumerate([FENG_RECORD, HE_DEBTOR, ZHENG_MARRIED]):
+        client.cookies.clear()
+        created = register(client, person, phone=f"1391234010{n}")
+        assert verify(client, created["member_id"]) == "rejected"
+    appealed = client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": APPEAL},
+        headers={"X-CSRF-Token": created["csrf_token"]},
+    )
+    assert appealed.status_code == 200
+    assert [r["code"] for r in client.get("/api/v1/me/verification").json()["reasons"]] == [
+        "married"
+    ]  # still readable by the member
+    raw = database_bytes(settings)
+    assert len(raw) > 10_000
+    for verdict in VERDICTS:
+        assert verdict not in raw, verdict
+
+
+def test_the_stored_checks_do_not_tell_which_department_said_no(client):
+    outcomes = {}
+    for n, person in enumerate([CHEN, ZHENG_MARRIED]):
+        client.cookies.clear()
+        created = register(client, person, phone=f"1391234020{n}")
+        outcomes[verify(client, created["member_id"])] = created["member_id"]
+    assert set(outcomes) == {"verified", "rejected"}
+
+    rows = run(
+        client, DepartmentCheck.all().values_list, "member_id", "department", "status", "reason"
+    )
+    seen = {
+        member_id: {(d, status, reason) for m, d, status, reason in rows if m == member_id}
+        for member_id in outcomes.values()
+    }
+    assert seen[outcomes["verified"]] == seen[outcomes["rejected"]]

@@ -11,7 +11,13 @@ from tortoise.timezone import now
 from qingyuan.platform.errors import Forbidden
 from qingyuan.platform.models import AuditEntry, User
 from qingyuan.verification.models import CheckStatus, DepartmentCheck, Member
-from qingyuan.verification.pipeline import DepartmentsPending, reopen_expired, stalled_members
+from qingyuan.verification.pipeline import (
+    DepartmentsPending,
+    check_member,
+    reopen_expired,
+    stalled_members,
+)
+from qingyuan.verification.protocol import DEPARTMENTS
 from qingyuan.verification.status import ensure_verified
 from tests.conftest import run
 from tests.verification.platform_support import (
@@ -178,6 +184,7 @@ def test_withdrawn_consent_stops_processing(client):
         flat=True,
     )
     assert set(statuses) == {CheckStatus.PENDING}  # no department was asked
+    assert run(client, stalled_members, timedelta(0)) == []  # nor will the sweep ask them
 
 
 def test_gate_lets_only_verified_members_through(client):
@@ -190,4 +197,40 @@ def test_gate_lets_only_verified_members_through(client):
     assert run(client, ensure_verified, verified_user).id == verified["member_id"]
     with pytest.raises(Forbidden) as refused:
         run(client, ensure_verified, run(client, User.get, member__id=rejected["member_id"]))
-    assert "已婚" in refused.value.message
+    assert "核验未通过" in refused.value.message and "已婚" not in refused.value.message
+
+
+def test_withdrawing_consent_keeps_a_rejected_member_rejected(client):
+    created = register(client, ZHENG_MARRIED)
+    assert verify(client, created["member_id"]) == "rejected"
+
+    response = client.delete("/api/v1/me/consent", headers={"X-CSRF-Token": created["csrf_token"]})
+
+    assert response.json()["status"] == "rejected"
+    assert [r["code"] for r in response.json()["reasons"]] == ["married", "consent_withdrawn"]
+    assert member(client, created["member_id"]).status == "rejected"
+
+
+def test_answers_arriving_after_consent_is_withdrawn_change_nothing(client):
+    created = register(client, CHEN)
+    for key in DEPARTMENTS:
+        department(client, key).knobs.delay = 0.5  # on each request: answers after ≥ 1.5 s
+    assert client.portal is not None
+    in_flight = client.portal.start_task_soon(
+        check_member, client.app.state.kernel, created["member_id"]
+    )
+    time.sleep(0.3)
+
+    response = client.delete("/api/v1/me/consent", headers={"X-CSRF-Token": created["csrf_token"]})
+    assert response.status_code == 200
+    in_flight.result(timeout=20)
+
+    assert member(client, created["member_id"]).status == "pending"
+    assert client.get("/api/v1/me/verification").json()["reasons"][0]["code"] == "consent_withdrawn"
+    statuses = run(
+        client,
+        DepartmentCheck.filter(member_id=created["member_id"]).values_list,
+        "status",
+        flat=True,
+    )
+    assert set(statuses) == {CheckStatus.PENDING}

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 
+from qingyuan.platform.jobs import build_broker
 from qingyuan.platform.models import User
 from qingyuan.verification.models import Consent, DepartmentCheck
-from tests.conftest import run
-from tests.verification.platform_support import CHEN, LIN, YANG_TOO_YOUNG, body, register
+from qingyuan.verification.pipeline import sweep_job
+from tests.conftest import free_port, run
+from tests.verification.platform_support import (
+    CHEN,
+    LIN,
+    YANG_TOO_YOUNG,
+    body,
+    member,
+    register,
+)
 
 
 def test_registration_creates_a_logged_in_pending_member(client):
@@ -149,3 +161,26 @@ def test_registration_form_logs_in_and_shows_the_status_page(client):
         },
     )
     assert response.status_code == 200 and "我的核验" in response.text
+
+
+def test_a_registration_the_job_queue_cannot_take_is_still_created_and_swept_up(
+    make_settings, make_client
+):
+    client = make_client(run_worker=True)
+    kernel = client.app.state.kernel
+    queue = kernel.broker
+    # The job queue's Redis is gone (nothing listens on that port); the app's own still answers.
+    unreachable = make_settings(QINGYUAN_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    kernel.broker, _ = build_broker(unreachable, kernel.redis)
+
+    response = client.post("/api/v1/registrations", json=body(CHEN))
+
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["verification"]["status"] == "pending"
+    kernel.broker = queue
+    assert run(client, sweep_job, SimpleNamespace(state=SimpleNamespace(kernel=kernel))) == 1
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and member(client, created["member_id"]).status == "pending":
+        time.sleep(0.2)
+    assert member(client, created["member_id"]).status == "verified"

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
+from tortoise.timezone import now
 
 from qingyuan.platform.models import AuditEntry, Role
+from qingyuan.verification import review
 from qingyuan.verification.models import AppealStatus, Member
+from qingyuan.verification.pipeline import reopen_expired
 from tests.conftest import add_user, login, run
-from tests.verification.platform_support import CHEN, ZHENG_MARRIED, register, verify
+from tests.verification.platform_support import (
+    CHEN,
+    MISMATCH,
+    ZHENG_MARRIED,
+    department,
+    register,
+    verify,
+)
 
 
 def token_of(html: str) -> str:
@@ -132,9 +144,6 @@ def test_status_page_renders_for_rejected_and_pending_members(client, rejected):
 
 
 def test_approved_appeal_moves_the_reasons_aside(client, make_user, rejected):
-    from qingyuan.verification import review
-    from qingyuan.verification.models import Member
-
     client.post(
         "/api/v1/me/verification/appeal",
         json={"text": "我已离婚，请核实民政记录。"},
@@ -193,3 +202,35 @@ def test_unmasking_needs_a_meaningful_reason_and_is_rate_limited(make_settings, 
     flooded = client.post(url, data={"csrf_token": token, "reason": reason})
     assert flooded.status_code == 429 and "郑国强" not in flooded.text
     assert run(client, AuditEntry.filter(action="member.unmasked").count) == 2
+
+
+def test_an_approved_appeal_does_not_cover_reasons_found_later(client, make_user):
+    created = register(client, MISMATCH)  # a typo in the name: identity_mismatch
+    assert verify(client, created["member_id"]) == "rejected"
+    client.post(
+        "/api/v1/me/verification/appeal",
+        json={"text": "我的名字是陈志远，登记时打错了。"},
+        headers={"X-CSRF-Token": created["csrf_token"]},
+    )
+    kernel = client.app.state.kernel
+    member = run(client, Member.get, id=created["member_id"])
+    run(
+        client,
+        review.decide_appeal,
+        kernel,
+        make_user(Role.ADMIN),
+        member,
+        "approve",
+        "身份证已核对",
+    )
+    assert client.get("/api/v1/me/verification").json()["status"] == "verified"
+
+    registry = department(client, "civil_affairs").registry
+    person = registry.get(MISMATCH[1])
+    registry.amend(replace(person, marital_status="married", criminal_record=True))
+    run(client, Member.filter(id=member.id).update, recheck_due_at=now() - timedelta(seconds=1))
+    run(client, reopen_expired, kernel)
+
+    assert verify(client, member.id) == "rejected"
+    body = client.get("/api/v1/me/verification").json()
+    assert [r["code"] for r in body["reasons"]] == ["disqualifying_record", "married"]

@@ -78,7 +78,7 @@ class Department:
         self.issuer = issuer_for(settings.issuer_base, key)
         self.knobs = Knobs()
         self.keys = SigningKeys(grace=settings.key_grace)
-        self._registry = registry
+        self.registry = registry  # tests change a person's records between checks
         self._settings = settings
         self._tokens: dict[str, float] = {}  # access token → expiry, in time.time() seconds
 
@@ -93,7 +93,7 @@ class Department:
             "nbf": now,
             "exp": now + self._settings.attestation_ttl,
             "jti": secrets.token_urlsafe(16),
-            **attested_claims(self.key, self._registry.get(id_number), name),
+            **attested_claims(self.key, self.registry.get(id_number), name),
         }
         key = self.keys.current
         return jwt.encode({"alg": ALGORITHM, "kid": key.kid}, claims, key, algorithms=[ALGORITHM])

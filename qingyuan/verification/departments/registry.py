@@ -71,6 +71,12 @@ class Registry:
     def get(self, id_number: str) -> Person | None:
         return self._people.get(id_number)
 
+    def amend(self, person: Person) -> None:
+        """Replace a registered person's record (a marriage registered, a conviction)."""
+        if person.id_number not in self._people:
+            raise KeyError("no such person is registered")
+        self._people[person.id_number] = person
+
     def __len__(self) -> int:
         return len(self._people)
 

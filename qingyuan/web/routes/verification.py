@@ -95,7 +95,7 @@ async def create_registration(request: Request) -> Response:
         {
             "member_id": member.id,
             "csrf_token": session.csrf_token,
-            "verification": await verification_json(member),
+            "verification": await verification_json(kernel_of(request).cipher, member),
         },
         status_code=201,
     )
@@ -113,7 +113,9 @@ async def _own_member(request: Request) -> Member:
 
 @guard(login=True)
 async def my_verification(request: Request) -> Response:
-    return JSONResponse(await verification_json(await _own_member(request)))
+    return JSONResponse(
+        await verification_json(kernel_of(request).cipher, await _own_member(request))
+    )
 
 
 async def _appeal(request: Request, member: Member, text: str) -> None:
@@ -123,7 +125,7 @@ async def _appeal(request: Request, member: Member, text: str) -> None:
     limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_APPEAL", "3/2592000")
     too_many = _("You have appealed several times recently. Please wait before appealing again.")
     async with ratelimit.attempt(kernel.redis, f"appeal:{member.id}", limit, too_many):
-        await review.appeal(member, text)
+        await review.appeal(kernel.cipher, member, text)
 
 
 @guard(login=True)
@@ -131,14 +133,14 @@ async def appeal_api(request: Request) -> Response:
     member = await _own_member(request)
     text = (await read_json(request)).get("text")
     await _appeal(request, member, text if isinstance(text, str) else "")
-    return JSONResponse(await verification_json(member))
+    return JSONResponse(await verification_json(kernel_of(request).cipher, member))
 
 
 @guard(login=True)
 async def withdraw_consent_api(request: Request) -> Response:
     member = await _own_member(request)
-    await review.withdraw_consent(member)
-    return JSONResponse(await verification_json(member))
+    await review.withdraw_consent(kernel_of(request).cipher, member)
+    return JSONResponse(await verification_json(kernel_of(request).cipher, member))
 
 
 @guard()
@@ -172,7 +174,7 @@ async def status_page(request: Request) -> Response:
     member = await _own_member(request)
     context = {
         "member": member,
-        "verification": await verification_json(member),
+        "verification": await verification_json(kernel_of(request).cipher, member),
         "error": None,
         "appeal_text": "",
     }
@@ -188,7 +190,7 @@ async def appeal_page(request: Request) -> Response:
     except UserError as error:
         context = {
             "member": member,
-            "verification": await verification_json(member),
+            "verification": await verification_json(kernel_of(request).cipher, member),
             "error": error,
             "appeal_text": str(form.get("text", "")),
         }
@@ -198,7 +200,7 @@ async def appeal_page(request: Request) -> Response:
 
 @guard(login=True)
 async def withdraw_page(request: Request) -> Response:
-    await review.withdraw_consent(await _own_member(request))
+    await review.withdraw_consent(kernel_of(request).cipher, await _own_member(request))
     return RedirectResponse("/verification", status_code=303)
 
 
@@ -213,11 +215,12 @@ async def review_queue(request: Request) -> Response:
 
 
 async def _review_context(request: Request, member: Member, **extra: Any) -> dict[str, Any]:
-    masked = review.personal_data(kernel_of(request).cipher, member, member.user, masked=True)
+    cipher = kernel_of(request).cipher
     return {
         "member": member,
-        "masked": masked,
-        "verification": await verification_json(member),
+        "masked": review.personal_data(cipher, member, member.user, masked=True),
+        "appeal_text": member.appeal_text(cipher),
+        "verification": await verification_json(cipher, member),
         "unmasked": None,
         "error": None,
         "reason": "",
