@@ -13,7 +13,6 @@ configured cost at the first login, so seeding 200 members takes seconds, not a 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import random
@@ -121,9 +120,6 @@ STAFF = (
     (Role.ADMIN, "13800000001", "团委管理员"),
     (Role.MATCHMAKER, "13800000002", "红娘李姐"),
 )
-# Members verified at once (six department requests each): enough for the departments'
-# answers to overlap SQLite's writes; more would only queue on the one event loop.
-VERIFYING_AT_ONCE = 16
 # Members whose answers are committed together: one commit per answer kept SQLite waiting
 # on the disk longer than the departments took to answer.
 VERIFIED_PER_COMMIT = 50
@@ -265,23 +261,20 @@ async def _seed_members(
 
 
 async def _verify_members(kernel: Kernel, users: list[User], progress: Progress) -> None:
-    """Every member with open checks asks the six departments, several members at a time."""
+    """Every member with open checks asks the six departments (at once), a batch of members
+    per commit. Members go one after another: a check takes the member's row lock in a nested
+    transaction, and savepoints of one connection cannot interleave."""
     pending = Member.filter(user_id__in=[u.id for u in users], status=VerificationStatus.PENDING)
     waiting = [member.id for member in await pending.order_by("id")]
     if not waiting:
         return
     progress(f"Verifying {len(waiting)} members with the six mock departments…")
-    gate = asyncio.Semaphore(VERIFYING_AT_ONCE)
-
-    async def verify(member_id: int) -> None:
-        async with gate:
-            with contextlib.suppress(DepartmentsPending):
-                await check_member(kernel, member_id)  # else the worker's sweep finishes it
-
     for start in range(0, len(waiting), VERIFIED_PER_COMMIT):
         batch = waiting[start : start + VERIFIED_PER_COMMIT]
         async with in_transaction():
-            await asyncio.gather(*(verify(member_id) for member_id in batch))
+            for member_id in batch:
+                with contextlib.suppress(DepartmentsPending):  # the worker's sweep finishes it
+                    await check_member(kernel, member_id)
         progress(f"  {start + len(batch)}/{len(waiting)} members checked")
     counts = Counter(member.status.value for member in await Member.filter(id__in=waiting))
     progress("  " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
