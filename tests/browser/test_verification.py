@@ -197,10 +197,13 @@ def test_admin_unmasks_and_approves_an_appeal(live_server, new_phone):
     assert_accessible(admin)
 
     reason = admin.get_by_label("查看完整信息的原因（将记入审计日志）")
-    reason.fill("看看")  # under 5 characters: refused, nothing unmasked
+    reason.fill("看看")  # under 10 characters: refused, nothing unmasked
+    admin.get_by_role("button", name="查看完整信息").click()
+    assert reason.evaluate("input => input.validity.tooShort")  # the browser says so first
+    reason.evaluate("input => input.removeAttribute('minlength')")  # and the server too:
     admin.get_by_role("button", name="查看完整信息").click()
     expect(reason).to_have_attribute("aria-invalid", "true")
-    expect(admin.locator("#reason-error")).to_have_text("请说明查看原因（至少 5 个字）。")
+    expect(admin.locator("#reason-error")).to_have_text("请说明查看原因（10 至 500 个字）。")
     expect(facts).to_contain_text(masked_id)
     assert name not in admin.inner_text("main")
     screenshot(admin, "admin-verification-member-unmask-refused")
