@@ -405,7 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args, load_settings())
+        settings = load_settings()
+    except ValueError as exc:  # a malformed setting: the message names the variable
+        print(f"qingyuan: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args, settings)
     except CommandError as exc:
         print(f"qingyuan: {exc}", file=sys.stderr)
         return 2

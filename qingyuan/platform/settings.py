@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -178,7 +179,11 @@ def parse_pii_keys(text: str) -> tuple[tuple[str, bytes], ...]:
 
 
 def _generated_keys(data_dir: Path) -> dict[str, str]:
-    """Development keys, created once and kept so encrypted data stays readable."""
+    """Development keys, created once and kept so encrypted data stays readable.
+
+    Several processes may start at once on a new data directory (test workers, `serve
+    --workers`): the keys are written whole to a private temporary file and linked into place,
+    which fails for every process but the first; the others read the winner's keys."""
     path = data_dir / GENERATED_KEYS_FILE
     if path.is_file():
         return json.loads(path.read_text())
@@ -188,9 +193,15 @@ def _generated_keys(data_dir: Path) -> dict[str, str]:
         "pii_keys": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "blind_index_key": secrets.token_urlsafe(48),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(keys, handle)
+    fd, partial = tempfile.mkstemp(dir=data_dir, prefix=f".{GENERATED_KEYS_FILE}.")  # 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(keys, handle)
+        os.link(partial, path)
+    except FileExistsError:
+        return json.loads(path.read_text())
+    finally:
+        os.unlink(partial)
     return keys
 
 

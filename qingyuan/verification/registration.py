@@ -88,9 +88,8 @@ def validate(kernel: Kernel, body: dict[str, Any]) -> Application:
     consents = body.get("consents")
     if not isinstance(consents, dict) or not all(consents.get(p) is True for p in CONSENT_PURPOSES):
         errors["consents"] = _("Both consents are needed before we can verify you.")
-    if errors:
+    if errors or phone is None or id_number is None:  # each None has its error recorded
         raise ValidationFailed(fields=errors)
-    assert phone is not None and id_number is not None
     return Application(phone, text["password"], real_name, id_number)
 
 

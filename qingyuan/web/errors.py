@@ -23,6 +23,7 @@ from qingyuan.platform.errors import (
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.web.bodies import PayloadTooLarge
 from qingyuan.web.security import is_api
+from qingyuan.web.server import redact_path
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     """A crash: logged with its type and endpoint only (the request may hold personal data)."""
-    logger.error("unhandled %s in %s", type(exc).__name__, request.url.path, exc_info=exc)
+    path = redact_path(request.url.path)  # a calendar feed's path holds its secret token
+    logger.error("unhandled %s in %s", type(exc).__name__, path, exc_info=exc)
     return await _plain_when_broken(request, InternalError())
 
 

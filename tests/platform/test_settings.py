@@ -178,3 +178,29 @@ def test_deploy_refuses_postgres_without_sslmode_verify_full(tmp_path, query):
 def test_unknown_environment_name_is_an_error_naming_the_variable(tmp_path, name):
     with pytest.raises(ValueError, match="QINGYUAN_ENV must be one of development, test"):
         load_settings({"QINGYUAN_DATA_DIR": str(tmp_path), "QINGYUAN_ENV": name}, env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("QINGYUAN_ENV", "staging"), ("QINGYUAN_PASSWORD_PROFILE", "fast")],
+)
+def test_a_malformed_setting_stops_a_command_with_a_message_naming_it(
+    tmp_path, monkeypatch, capsys, name, value
+):
+    monkeypatch.setenv("QINGYUAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(name, value)
+    assert cli.main(["check"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("qingyuan: ") and name in error and "Traceback" not in error
+
+
+def test_processes_starting_at_once_on_a_new_data_dir_share_one_set_of_keys(tmp_path):
+    """Test workers, or `serve --workers`, may all generate development keys at the same
+    moment: one wins, and every other reads the winner's keys instead of failing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    environ = {"QINGYUAN_DATA_DIR": str(tmp_path / "var")}
+    with ThreadPoolExecutor(8) as pool:
+        loaded = list(pool.map(lambda _: load_settings(environ, env_file=None), range(32)))
+    assert len({(s.secret_key, s.pii_keys, s.blind_index_key) for s in loaded}) == 1
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["generated-keys.json"]

@@ -19,7 +19,15 @@ from qingyuan.web.security import SESSION_COOKIE
 from tests.verification.platform_support import CHEN, PASSWORD, register, verify
 
 PHONE = "13912340001"  # register()'s default
-OFFLINE = {"QINGYUAN_DATABASE_URL": "sqlite://:memory:", "QINGYUAN_REDIS_URL": "memory://openapi"}
+# Only the routes are needed: no database, no Redis, and explicit keys, so that collecting this
+# module (in every xdist worker at once) writes nothing, not even development keys.
+OFFLINE = {
+    "QINGYUAN_DATABASE_URL": "sqlite://:memory:",
+    "QINGYUAN_REDIS_URL": "memory://openapi",
+    "QINGYUAN_SECRET_KEY": "x" * 48,
+    "QINGYUAN_PII_KEYS": "k1:" + "A" * 43 + "=",
+    "QINGYUAN_BLIND_INDEX_KEY": "y" * 48,
+}
 schema = schemathesis.openapi.from_dict(
     build_schema(create_app(load_settings(OFFLINE, env_file=None)).routes)
 )
