@@ -50,13 +50,16 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every value read once; `repr` leaves out what is secret (keys, URLs that may carry a
+    password, and the raw QINGYUAN_* mapping), since settings end up in logs and tracebacks."""
+
     env: str
     data_dir: Path
-    database_url: str
-    redis_url: str
-    secret_key: bytes
-    pii_keys: tuple[tuple[str, bytes], ...]
-    blind_index_key: bytes
+    database_url: str = field(repr=False)
+    redis_url: str = field(repr=False)
+    secret_key: bytes = field(repr=False)
+    pii_keys: tuple[tuple[str, bytes], ...] = field(repr=False)
+    blind_index_key: bytes = field(repr=False)
     departments_url: str
     mock_registry: Path | None
     timezone: str
@@ -71,7 +74,7 @@ class Settings:
     # Cookies only over HTTPS (and the session cookie as `__Host-`): on in production, and
     # wherever else the site is served over TLS (a staging copy, the HTTPS tests).
     secure_cookies: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def is_production(self) -> bool:

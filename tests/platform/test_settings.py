@@ -204,3 +204,19 @@ def test_processes_starting_at_once_on_a_new_data_dir_share_one_set_of_keys(tmp_
         loaded = list(pool.map(lambda _: load_settings(environ, env_file=None), range(32)))
     assert len({(s.secret_key, s.pii_keys, s.blind_index_key) for s in loaded}) == 1
     assert [p.name for p in (tmp_path / "var").iterdir()] == ["generated-keys.json"]
+
+
+def test_the_settings_repr_shows_no_secret(tmp_path):
+    environ = {
+        "QINGYUAN_DATA_DIR": str(tmp_path),
+        "QINGYUAN_SECRET_KEY": "s3cret-" * 8,
+        "QINGYUAN_BLIND_INDEX_KEY": "bl1nd-" * 8,
+        "QINGYUAN_PII_KEYS": "k1:" + base64.b64encode(b"p" * 32).decode(),
+        "QINGYUAN_REDIS_URL": "redis://:redis-pass@127.0.0.1:6379/0",
+        "QINGYUAN_DATABASE_URL": "postgres://qy:db-pass@127.0.0.1/qy",
+        "QINGYUAN_CHECKIN_KEY": "checkin-secret",
+    }
+    shown = repr(load_settings(environ, env_file=None))
+    assert "Settings(" in shown and "development" in shown
+    for secret in ("s3cret-", "bl1nd-", "cHBw", "redis-pass", "db-pass", "checkin-secret"):
+        assert secret not in shown
