@@ -15,7 +15,6 @@ from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
-from qingyuan.platform.settings import RateLimit
 from qingyuan.verification.facts import verified_facts
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import BodyRules, body_rules, read_form, read_json
@@ -128,8 +127,8 @@ async def _upload(request: Request, user: User) -> str:
     """Each upload costs a decode: limited per member (QINGYUAN_RATE_PHOTO_UPLOAD, default
     20 an hour), counted before the body is read."""
     kernel = kernel_of(request)
-    rule = RateLimit.parse(kernel.settings.extra.get("QINGYUAN_RATE_PHOTO_UPLOAD", "20/3600"))
-    verdict = await ratelimit.hit(kernel.redis, f"photo-upload:{user.id}", rule)
+    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_PHOTO_UPLOAD", "20/3600")
+    verdict = await ratelimit.hit(kernel.redis, f"photo-upload:{user.id}", limit)
     if not verdict.allowed:
         raise RateLimited(verdict.retry_after)
     form = await read_form(request)
