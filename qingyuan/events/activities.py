@@ -26,6 +26,7 @@ from qingyuan.events.models import (
 )
 from qingyuan.events.seats import SeatPlan, seats_taken
 from qingyuan.platform import audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -158,7 +159,9 @@ async def create_activity(admin: User, form: ActivityForm) -> Activity:
         activity = await Activity.create(created_by_id=admin.id, **form.fields)
         for gender, seats in (form.quotas or {}).items():
             await Quota.create(activity=activity, gender=gender, seats=seats)
-        await audit.record(admin, "activity.created", target_type="activity", target_id=activity.id)
+        await audit.record(
+            admin, AuditAction.ACTIVITY_CREATED, target_type="activity", target_id=activity.id
+        )
     return activity
 
 
@@ -180,7 +183,9 @@ async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> 
         await Quota.filter(activity_id=activity_id).using_db(connection).delete()
         for gender, seats in (form.quotas or {}).items():
             await Quota.create(activity=activity, gender=gender, seats=seats, using_db=connection)
-        await audit.record(admin, "activity.updated", target_type="activity", target_id=activity_id)
+        await audit.record(
+            admin, AuditAction.ACTIVITY_UPDATED, target_type="activity", target_id=activity_id
+        )
     return activity
 
 
@@ -203,10 +208,12 @@ async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activit
             registration.active_member = None
             registration.cancelled_at = activity.cancelled_at
             await registration.save(using_db=connection)
-            await notify(registration.user_id, "activity.cancelled", activity_id=activity_id)
+            await notify(
+                registration.user_id, AuditAction.ACTIVITY_CANCELLED, activity_id=activity_id
+            )
         await audit.record(
             admin,
-            "activity.cancelled",
+            AuditAction.ACTIVITY_CANCELLED,
             target_type="activity",
             target_id=activity_id,
             reason=reason,

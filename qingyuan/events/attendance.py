@@ -17,6 +17,7 @@ from tortoise.timezone import now
 from qingyuan.events.models import Activity, Attendance, Registration, RegistrationStatus
 from qingyuan.events.settings import EventSettings
 from qingyuan.platform import audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Forbidden, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -74,7 +75,7 @@ async def set_attendance(staff: User, registration_id: int, value: str, reason: 
     await registration.save(update_fields=["attendance"])
     await audit.record(
         staff,
-        "activity.attendance_set",
+        AuditAction.ACTIVITY_ATTENDANCE_SET,
         target_type="registration",
         target_id=registration_id,
         reason=reason,

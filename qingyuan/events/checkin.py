@@ -44,6 +44,7 @@ from qingyuan.events.models import (
 )
 from qingyuan.events.settings import EventSettings
 from qingyuan.platform import audit, ratelimit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Conflict, RateLimited
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
@@ -222,7 +223,7 @@ async def check_in(
         raise refusal("already")
     await audit.record(
         staff,
-        "activity.checked_in",
+        AuditAction.ACTIVITY_CHECKED_IN,
         target_type="registration",
         target_id=registration.id,
         activity_id=activity.id,

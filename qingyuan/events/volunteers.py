@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 
 from qingyuan.events.models import Activity, Shift, ShiftAssignment
 from qingyuan.platform import audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
@@ -32,7 +33,9 @@ async def add_shift(
     shift = await Shift.create(
         activity=activity, role=role.strip(), starts_at=starts_at, ends_at=ends_at, needed=needed
     )
-    await audit.record(admin, "activity.shift_added", target_type="shift", target_id=shift.id)
+    await audit.record(
+        admin, AuditAction.ACTIVITY_SHIFT_ADDED, target_type="shift", target_id=shift.id
+    )
     return shift
 
 
@@ -50,7 +53,7 @@ async def assign(admin: User, shift_id: int, volunteer_id: int) -> None:
         return
     await audit.record(
         admin,
-        "activity.volunteer_assigned",
+        AuditAction.ACTIVITY_VOLUNTEER_ASSIGNED,
         target_type="shift",
         target_id=shift_id,
         volunteer_id=volunteer_id,
@@ -62,7 +65,7 @@ async def unassign(admin: User, shift_id: int, volunteer_id: int) -> None:
     if removed:
         await audit.record(
             admin,
-            "activity.volunteer_unassigned",
+            AuditAction.ACTIVITY_VOLUNTEER_UNASSIGNED,
             target_type="shift",
             target_id=shift_id,
             volunteer_id=volunteer_id,

@@ -32,6 +32,7 @@ from qingyuan.matching.models import (
 from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.matching.safety import is_blocked
 from qingyuan.platform import audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -62,7 +63,7 @@ async def assign(admin: User, matchmaker_id: Any, member_id: Any) -> Assignment:
     )
     if created:
         await audit.record(
-            admin, "matchmaker.assign", target_type="user", target_id=member.id,
+            admin, AuditAction.MATCHMAKER_ASSIGNED, target_type="user", target_id=member.id,
             matchmaker_id=matchmaker.id,
         )  # fmt: skip
     return assignment
@@ -167,8 +168,8 @@ async def introduce(
             cipher, text, matchmaker_id=matchmaker.id, a_id=lo, b_id=hi
         )
         await audit.record(
-            matchmaker, "introduction.create", target_type="introduction", target_id=intro.id,
-            a_id=lo, b_id=hi,
+            matchmaker, AuditAction.INTRODUCTION_CREATED,
+            target_type="introduction", target_id=intro.id, a_id=lo, b_id=hi,
         )  # fmt: skip
         for user_id in (lo, hi):
             await notify(user_id, "introduction.created", introduction_id=intro.id)

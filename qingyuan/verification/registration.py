@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from qingyuan.platform import accounts, audit, ratelimit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -194,7 +195,7 @@ async def create_member(
                 )
             await audit.record(
                 user,
-                "member.registered",
+                AuditAction.MEMBER_REGISTERED,
                 target_type="member",
                 target_id=member.id,
                 policy_version=policy_version,
