@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from tortoise.functions import Count
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
 from qingyuan.events.locking import lock_activity
 from qingyuan.events.models import (
@@ -25,7 +24,7 @@ from qingyuan.events.models import (
     RegistrationStatus,
 )
 from qingyuan.events.seats import SeatPlan, seats_taken
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -155,7 +154,7 @@ def _quotas(value: Any, capacity: int | None, errors: dict[str, str]) -> dict[st
 
 
 async def create_activity(admin: User, form: ActivityForm) -> Activity:
-    async with in_transaction():
+    async with actions.transaction():
         activity = await Activity.create(created_by_id=admin.id, **form.fields)
         for gender, seats in (form.quotas or {}).items():
             await Quota.create(activity=activity, gender=gender, seats=seats)
@@ -167,7 +166,7 @@ async def create_activity(admin: User, form: ActivityForm) -> Activity:
 
 async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> Activity:
     """Edit under the seat lock; capacity and quotas may not drop below seats already taken."""
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:
             raise NotFound()
@@ -191,7 +190,7 @@ async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> 
 
 async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activity:
     """Cancel, and tell everyone registered; cancelling twice changes nothing more."""
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:
             raise NotFound()
@@ -208,9 +207,7 @@ async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activit
             registration.active_member = None
             registration.cancelled_at = activity.cancelled_at
             await registration.save(using_db=connection)
-            await notify(
-                registration.user_id, AuditAction.ACTIVITY_CANCELLED, activity_id=activity_id
-            )
+            await notify(registration.user_id, "activity.cancelled", activity_id=activity_id)
         await audit.record(
             admin,
             AuditAction.ACTIVITY_CANCELLED,

@@ -31,7 +31,7 @@ from qingyuan.matching.models import (
 )
 from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.matching.safety import is_blocked
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
@@ -58,14 +58,15 @@ async def assign(admin: User, matchmaker_id: Any, member_id: Any) -> Assignment:
     member = await User.get_or_none(id=_id(member_id), role=Role.MEMBER)
     if matchmaker is None or member is None:
         raise ValidationFailed(_("Choose an existing matchmaker and member."))
-    assignment, created = await Assignment.get_or_create(
-        matchmaker_id=matchmaker.id, member_id=member.id
-    )
-    if created:
-        await audit.record(
-            admin, AuditAction.MATCHMAKER_ASSIGNED, target_type="user", target_id=member.id,
-            matchmaker_id=matchmaker.id,
-        )  # fmt: skip
+    async with actions.transaction():
+        assignment, created = await Assignment.get_or_create(
+            matchmaker_id=matchmaker.id, member_id=member.id
+        )
+        if created:
+            await audit.record(
+                admin, AuditAction.MATCHMAKER_ASSIGNED, target_type="user", target_id=member.id,
+                matchmaker_id=matchmaker.id,
+            )  # fmt: skip
     return assignment
 
 
@@ -163,7 +164,7 @@ async def introduce(
     text = _note(note)
     await _check_pair(a_id, b_id, day)
     lo, hi = sorted((a_id, b_id))
-    async with in_transaction():
+    async with actions.transaction():
         intro: Introduction = await INTRODUCTION_NOTE.create(
             cipher, text, matchmaker_id=matchmaker.id, a_id=lo, b_id=hi
         )

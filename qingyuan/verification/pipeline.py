@@ -19,9 +19,8 @@ from taskiq import Context, TaskiqDepends
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.jobs import job, kick
 from qingyuan.platform.kernel import Kernel
@@ -77,7 +76,7 @@ async def consenting(member_id: int) -> AsyncIterator[Member | None]:
     Answers are stored and decisions made inside it, so nothing that arrives after a
     withdrawal is stored or changes the member's status (PIPL art. 15).
     """
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         member = await lock_member(connection, member_id)
         yield member if await has_consent(member) else None
 

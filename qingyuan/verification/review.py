@@ -72,13 +72,14 @@ async def appeal(cipher: PIICipher, member: Member, text: str) -> None:
         )
     member.appeal_status, member.appeal_at = AppealStatus.OPEN, now()
     sealed = member.seal(cipher, appeal_text=text)
-    await member.save(update_fields=["appeal_status", "appeal_at", *sealed])
-    await audit.record(
-        await member.user,
-        AuditAction.VERIFICATION_APPEALED,
-        target_type="member",
-        target_id=member.id,
-    )
+    async with actions.transaction():
+        await member.save(update_fields=["appeal_status", "appeal_at", *sealed])
+        await audit.record(
+            await member.user,
+            AuditAction.VERIFICATION_APPEALED,
+            target_type="member",
+            target_id=member.id,
+        )
 
 
 async def do_withdraw_consent(
@@ -171,20 +172,17 @@ async def decide_appeal(
     if decision == "approve":
         covers = sorted({*member.appeal_covers(kernel.cipher), *member.reasons(kernel.cipher)})
         sealed = member.seal(kernel.cipher, appeal_covers=covers)
-    await member.save(update_fields=["appeal_status", *sealed])
     action = (
         AuditAction.VERIFICATION_APPEAL_APPROVED
         if decision == "approve"
         else AuditAction.VERIFICATION_APPEAL_UPHELD
     )
-    await audit.record(
-        admin,
-        action,
-        target_type="member",
-        target_id=member.id,
-        reason=note.strip(),
-    )
-    async with consenting(member.id) as current:
-        if current is None:
-            return member.status  # withdrawn meanwhile: the decision is recorded, nothing more
-        return await decide(kernel, current)
+    async with actions.transaction():  # the decision, its audit row and what it decides
+        await member.save(update_fields=["appeal_status", *sealed])
+        await audit.record(
+            admin, action, target_type="member", target_id=member.id, reason=note.strip()
+        )
+        async with consenting(member.id) as current:
+            if current is None:
+                return member.status  # withdrawn meanwhile: the decision is recorded, no more
+            return await decide(kernel, current)
