@@ -33,6 +33,26 @@ def assert_closed_now(ws) -> None:
     assert time.monotonic() - started < 5
 
 
+def roll_back_after(client, action, *args) -> None:
+    """Run `action(*args)` inside a transaction that fails after it (a later step of a
+    bigger action, or the database going away before the commit)."""
+
+    async def then_fail() -> None:
+        async with actions.transaction():
+            await action(*args)
+            raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        run(client, then_fail)
+
+
+def assert_nothing_published(client, ws, user_id: int) -> None:
+    """The next event the socket of `user_id` receives is a probe published now: nothing
+    ("revoked", "ended") came before it."""
+    run(client, chat.publish, client.app.state.kernel.redis, {"type": "probe"}, user_id)
+    assert ws.receive_json() == {"type": "probe"}
+
+
 @pytest.fixture
 def env(stack, monkeypatch):
     """The CLI reads the environment: the same database and Redis as the test's app."""
@@ -120,17 +140,12 @@ def test_a_rolled_back_report_decision_suspends_no_one(client, pair):
     admin = add_user(client, "13800000001", Role.ADMIN, "管理员")
     audited = run(client, AuditEntry.all().count)
 
-    async def decide_then_fail() -> None:
-        async with actions.transaction():
-            await safety.do_decide_report(kernel, admin, item.id, "suspend", "scam script")
-            raise RuntimeError("the database went away")
-
     log_in_as(client, pair.a)
     with client.websocket_connect("/ws/chat", headers=ORIGIN) as ws:
-        with pytest.raises(RuntimeError):
-            run(client, decide_then_fail)
-        run(client, chat.publish, kernel.redis, {"type": "probe"}, pair.a.id)
-        assert ws.receive_json() == {"type": "probe"}  # no "revoked" came before it
+        roll_back_after(
+            client, safety.do_decide_report, kernel, admin, item.id, "suspend", "scam script"
+        )
+        assert_nothing_published(client, ws, pair.a.id)
     assert client.get("/api/v1/me").status_code == 200
     assert run(client, User.get, id=pair.a.id).is_active is True
     assert run(client, Report.get, id=item.id).status == ReportStatus.OPEN
@@ -156,17 +171,10 @@ def test_a_rolled_back_block_ends_nothing_and_tells_no_one(client, pair):
     kernel = client.app.state.kernel
     audited = run(client, AuditEntry.all().count)
 
-    async def block_then_fail() -> None:
-        async with actions.transaction():
-            await safety.do_block(kernel.redis, pair.a, pair.b.id)
-            raise RuntimeError("the database went away")
-
     log_in_as(client, pair.b)
     with client.websocket_connect("/ws/chat", headers=ORIGIN) as ws:
-        with pytest.raises(RuntimeError):
-            run(client, block_then_fail)
-        run(client, chat.publish, kernel.redis, {"type": "probe"}, pair.b.id)
-        assert ws.receive_json() == {"type": "probe"}
+        roll_back_after(client, safety.do_block, kernel.redis, pair.a, pair.b.id)
+        assert_nothing_published(client, ws, pair.b.id)
     assert run(client, Connection.get, id=pair.connection_id).ended_at is None
     assert run(client, Block.all().count) == 0
     assert run(client, AuditEntry.all().count) == audited
@@ -222,12 +230,6 @@ def test_a_rolled_back_photo_change_keeps_the_old_photo_and_removes_the_new_file
     data_dir = client.app.state.kernel.settings.data_dir
     kept = run(client, photos.do_change_photo, data_dir, pair.a, _png((200, 0, 0)))
 
-    async def change_then_fail() -> None:
-        async with actions.transaction():
-            await photos.do_change_photo(data_dir, pair.a, _png((0, 200, 0)))
-            raise RuntimeError("the database went away")
-
-    with pytest.raises(RuntimeError):
-        run(client, change_then_fail)
+    roll_back_after(client, photos.do_change_photo, data_dir, pair.a, _png((0, 200, 0)))
     assert run(client, Profile.get, user_id=pair.a.id).photo == kept
     assert sorted(p.name for p in (data_dir / photos.PHOTO_DIR).iterdir()) == [kept]

@@ -476,38 +476,37 @@ def _suspension_reason(reason: str) -> str:
 async def do_suspend_account(
     kernel: Kernel, user: User, *, actor: User | None, reason: str, **data: Any
 ) -> bool:
-    """Suspend an account, whoever asks (an admin's report decision, `qingyuan suspend`): it
-    can no longer log in or be matched, and after the commit every session of it ends and its
-    open sockets are told `revoked` (they close). Returns False, changing nothing, when it
-    was suspended already. `data`: ids only, for the audit row (e.g. the report's)."""
-    reason = _suspension_reason(reason)
+    """Suspend an account, whoever asks (an admin's report decision, `qingyuan account
+    suspend`): it can no longer log in or be matched, and after the commit every session of
+    it ends and its open sockets are told `revoked` (they close). Returns False, changing
+    nothing, when it was suspended already. `data`: ids only, for the audit row."""
     async with actions.transaction():
-        if not await User.filter(id=user.id, is_active=True).update(is_active=False):
+        if not await _set_active(user, False, actor, reason, **data):
             return False
-        user.is_active = False
-        await audit.record(
-            actor, AuditAction.ACCOUNT_SUSPENDED, target_type="user", target_id=user.id,
-            reason=reason, **data,
-        )  # fmt: skip
         actions.after_commit(partial(_log_out_everywhere, kernel, user.id))
+    return True
+
+
+async def do_unsuspend_account(user: User, *, actor: User | None, reason: str, **data: Any) -> bool:
+    """Lift a suspension: the member may log in again (with a new session: the old ones ended
+    with the suspension). Returns False, changing nothing, when the account was active."""
+    async with actions.transaction():
+        return await _set_active(user, True, actor, reason, **data)
+
+
+async def _set_active(
+    user: User, active: bool, actor: User | None, reason: str, **data: Any
+) -> bool:
+    """Flip the flag if it is not set that way yet, with the audit row; whether it flipped."""
+    reason = _suspension_reason(reason)
+    if not await User.filter(id=user.id, is_active=not active).update(is_active=active):
+        return False
+    user.is_active = active
+    action = AuditAction.ACCOUNT_UNSUSPENDED if active else AuditAction.ACCOUNT_SUSPENDED
+    await audit.record(actor, action, target_type="user", target_id=user.id, reason=reason, **data)
     return True
 
 
 async def _log_out_everywhere(kernel: Kernel, user_id: int) -> None:
     await kernel.sessions.delete_all_for_user(user_id)
     await chat.publish(kernel.redis, {"type": "revoked"}, user_id)
-
-
-async def do_unsuspend_account(user: User, *, actor: User | None, reason: str, **data: Any) -> bool:
-    """Lift a suspension: the member may log in again (with a new session: the old ones ended
-    with the suspension). Returns False, changing nothing, when the account was active."""
-    reason = _suspension_reason(reason)
-    async with actions.transaction():
-        if not await User.filter(id=user.id, is_active=False).update(is_active=True):
-            return False
-        user.is_active = True
-        await audit.record(
-            actor, AuditAction.ACCOUNT_UNSUSPENDED, target_type="user", target_id=user.id,
-            reason=reason, **data,
-        )  # fmt: skip
-    return True
