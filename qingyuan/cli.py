@@ -334,7 +334,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_account(args: argparse.Namespace, settings: Settings) -> int:
     """Suspend an account or lift its suspension: the action an admin's report decision runs
     (sessions end, open sockets close), audit-logged with the reason and the operator."""
-    from qingyuan.matching import safety
+    from qingyuan.connections import safety
 
     async def act(kernel: Kernel, user: User) -> bool:
         if args.action == "suspend":

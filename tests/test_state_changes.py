@@ -13,12 +13,14 @@ from PIL import Image
 from starlette.websockets import WebSocketDisconnect
 
 from qingyuan import cli
-from qingyuan.matching import chat, photos, safety
-from qingyuan.matching.models import Block, Connection, Profile, Report, ReportStatus
+from qingyuan.connections import chat, safety
+from qingyuan.connections.models import Block, Connection, Report, ReportStatus
+from qingyuan.matching import photos
+from qingyuan.matching.models import Profile
 from qingyuan.platform import actions
 from qingyuan.platform.models import AuditEntry, Role, User
 from tests.conftest import add_user, run
-from tests.matching.chat_support import block, connected_pair, log_in_as
+from tests.connections.chat_support import block, connected_pair, log_in_as
 
 ORIGIN = {"origin": "http://testserver"}
 

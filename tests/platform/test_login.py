@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qingyuan.platform import accounts
 from tests.conftest import PASSWORD, add_user
-from tests.matching.chat_support import suspend
+from tests.connections.chat_support import suspend
 
 
 def _phone(client, user) -> str:

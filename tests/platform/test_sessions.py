@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from qingyuan.matching.safety import do_unsuspend_account
+from qingyuan.connections.safety import do_unsuspend_account
 from qingyuan.platform import accounts
 from qingyuan.web.security import SESSION_COOKIE
 from tests.conftest import PASSWORD, add_user, login, run
-from tests.matching.chat_support import suspend
+from tests.connections.chat_support import suspend
 
 
 def use_session(client, session_id: str) -> None:
