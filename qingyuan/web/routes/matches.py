@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.expressions import Q
 
-from qingyuan.matching.cards import member_card, proposal_json
+from qingyuan.matching.cards import member_cards, proposals_json
 from qingyuan.matching.chat import unread_counts
 from qingyuan.matching.decisions import connections_of, decide
 from qingyuan.matching.models import Profile, Proposal
@@ -90,20 +90,23 @@ async def today_json(request: Request, user: User) -> dict[str, Any]:
     proposals = await Proposal.filter(Q(a_id=user.id) | Q(b_id=user.id), day=day)
     return {
         "date": day.isoformat(),
-        "proposals": [await proposal_json(p, user.id, day) for p in proposals],
+        "proposals": await proposals_json(proposals, user.id, day),
     }
 
 
 async def connections_json(request: Request, user: User) -> list[dict[str, Any]]:
     day = kernel_of(request).settings.local_today()
+    connections = await connections_of(user.id)
+    others = [c.b_id if c.a_id == user.id else c.a_id for c in connections]
+    cards = await member_cards(others, user.id, day)
     return [
         {
             "id": c.id,
             "source": c.source.value,
             "created_at": c.created_at.isoformat(),
-            "member": await member_card(c.b_id if c.a_id == user.id else c.a_id, user.id, day),
+            "member": cards[other],
         }
-        for c in await connections_of(user.id)
+        for c, other in zip(connections, others, strict=True)
     ]
 
 
@@ -180,7 +183,7 @@ async def history_page(request: Request) -> Response:
     return await render(
         request,
         "match_history.html",
-        {"proposals": [await proposal_json(p, user.id, day) for p in past]},
+        {"proposals": await proposals_json(past, user.id, day)},
     )
 
 
