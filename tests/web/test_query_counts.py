@@ -486,3 +486,14 @@ def test_statements_do_not_grow_with_the_items_listed(world: World, path: str) -
     scenario.grow(world, N)
     after = world.statements(url, scenario.viewer)
     assert len(after) == len(before), "\n".join(after)
+
+
+@pytest.mark.parametrize("path", ["/home", "/matches", "/api/v1/matches/today"])
+def test_the_viewer_is_read_once_per_request(world: World, path: str) -> None:
+    """The session's user and their verification record: one statement, whatever the page
+    needs of them (navigation, the verified gate, the home page's status)."""
+    grow_today(world, N)
+    statements = world.statements(path, "member")
+    viewer = [s for s in statements if '"platform_user"' in s or '"verification_member"' in s]
+    cards = [s for s in viewer if "IN (" in s]  # the other members' facts on their cards
+    assert len(viewer) - len(cards) == 1, "\n".join(viewer)

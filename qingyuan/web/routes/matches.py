@@ -15,10 +15,9 @@ from qingyuan.matching.decisions import connections_of, decide
 from qingyuan.matching.models import Profile, Proposal
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import User
-from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import guard, kernel_of, logged_in_user
+from qingyuan.web.security import guard, kernel_of, logged_in_user, verified_member
 from qingyuan.web.templating import render
 
 CARD_SCHEMA: dict[str, Any] = {
@@ -81,7 +80,7 @@ CONNECTIONS_SCHEMA = {
 
 async def _member(request: Request) -> User:
     user = await logged_in_user(request)
-    await ensure_verified(user)
+    await verified_member(request)
     return user
 
 
