@@ -497,3 +497,10 @@ def test_the_viewer_is_read_once_per_request(world: World, path: str) -> None:
     viewer = [s for s in statements if '"platform_user"' in s or '"verification_member"' in s]
     cards = [s for s in viewer if "IN (" in s]  # the other members' facts on their cards
     assert len(viewer) - len(cards) == 1, "\n".join(viewer)
+
+
+def test_the_connections_page_counts_unread_messages_once(world: World) -> None:
+    """The navigation's badge and the page's per-connection counts share one query."""
+    grow_unread(world, N)
+    statements = world.statements("/connections", "member")
+    assert len([s for s in statements if 'FROM "matching_message"' in s]) == 1, statements

@@ -10,7 +10,6 @@ from starlette.routing import Route
 from tortoise.expressions import Q
 
 from qingyuan.matching.cards import member_cards, proposals_json
-from qingyuan.matching.chat import unread_counts
 from qingyuan.matching.decisions import connections_of, decide
 from qingyuan.matching.models import Profile, Proposal
 from qingyuan.platform.errors import UserError
@@ -18,7 +17,7 @@ from qingyuan.platform.models import User
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.security import guard, kernel_of, logged_in_user, verified_member
-from qingyuan.web.templating import render
+from qingyuan.web.templating import render, unread_by_connection
 
 CARD_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -164,7 +163,7 @@ async def connections_page(request: Request) -> Response:
     user = await _member(request)
     context = {
         "connections": await connections_json(request, user),
-        "unread_by_connection": await unread_counts(user.id),
+        "unread_by_connection": await unread_by_connection(request, user),
         "blocked": request.query_params.get("blocked") == "1",
     }
     return await render(request, "connections.html", context)
