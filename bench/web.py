@@ -129,8 +129,19 @@ def _log_in(port: int, login: dict[str, str]) -> dict[str, str]:
     return {"Cookie": cookie}
 
 
-def _load(port: int, path: str, headers: dict[str, str], args: argparse.Namespace) -> dict:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load(
+    process: subprocess.Popen, port: int, path: str, headers: dict, args: argparse.Namespace
+) -> dict:
+    """The median round's figures, and the server's CPU per request over all rounds (a
+    figure the other jobs on a shared machine disturb less than requests per second)."""
     asyncio.run(run_load("127.0.0.1", port, path, clients=args.clients, seconds=1, headers=headers))
+    started = _cpu_seconds(process.pid)
     runs = [
         asyncio.run(
             run_load(
@@ -139,7 +150,9 @@ def _load(port: int, path: str, headers: dict[str, str], args: argparse.Namespac
         )
         for _ in range(args.rounds)
     ]
-    return median_of(runs).summary()
+    cpu = _cpu_seconds(process.pid) - started
+    requests = sum(run.requests for run in runs)
+    return {**median_of(runs).summary(), "cpu_ms_per_request": round(cpu / requests * 1000, 2)}
 
 
 def measure_ours(env: dict[str, str], login: dict[str, str], args: argparse.Namespace) -> dict:
@@ -148,7 +161,7 @@ def measure_ours(env: dict[str, str], login: dict[str, str], args: argparse.Name
     try:
         member = _log_in(port, login)
         return {
-            label: _load(port, ours, member if logged_in else {}, args)
+            label: _load(process, port, ours, member if logged_in else {}, args)
             for label, (ours, _bare, logged_in) in PATHS.items()
         }
     finally:
@@ -160,7 +173,7 @@ def measure_bare(env: dict[str, str], args: argparse.Namespace) -> dict:
     port = free_port()
     process = _start("bench.web:bare_app", port, env)
     try:
-        return {path: _load(port, path, {}, args) for path in BARE_PATHS}
+        return {path: _load(process, port, path, {}, args) for path in BARE_PATHS}
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -221,6 +234,12 @@ def main() -> None:
         "bare_starlette": bare,
         "ratio_rps": {
             f"{label} / bare {bare_path}": round(ours[label]["rps"] / bare[bare_path]["rps"], 3)
+            for label, (_ours, bare_path, _logged_in) in PATHS.items()
+        },
+        "ratio_cpu_per_request": {
+            f"bare {bare_path} / {label}": round(
+                bare[bare_path]["cpu_ms_per_request"] / ours[label]["cpu_ms_per_request"], 3
+            )
             for label, (_ours, bare_path, _logged_in) in PATHS.items()
         },
     }
