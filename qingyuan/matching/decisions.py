@@ -12,7 +12,8 @@ from tortoise.expressions import Q
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from qingyuan.matching.models import Connection, ConnectionSource, Decision, Proposal
+from qingyuan.connections.models import Connection, ConnectionSource
+from qingyuan.matching.models import Decision, Proposal
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.notifications import notify

@@ -20,14 +20,16 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from tortoise.timezone import now
 
-from qingyuan.events import activities, calendar, consultations, registrations, volunteers
-from qingyuan.events.checkin import new_code
-from qingyuan.events.models import Activity, Attendance, Registration, RegistrationStatus
-from qingyuan.events.settings import event_settings
-from qingyuan.matching import introductions
+from qingyuan.activities import activities, calendar, registrations, volunteers
+from qingyuan.activities.checkin import new_code
+from qingyuan.activities.models import Activity, Attendance, Registration, RegistrationStatus
+from qingyuan.activities.settings import event_settings
+from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
+from qingyuan.connections.models import ConnectionSource, ReportReason
 from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.encrypted_columns import INTRODUCTION_NOTE, MESSAGE_TEXT, REPORT_DETAILS
-from qingyuan.matching.models import ConnectionSource, Proposal, ReportReason
+from qingyuan.matching.models import Proposal
+from qingyuan.matchmakers import consultations, introductions
+from qingyuan.matchmakers.encrypted_columns import INTRODUCTION_NOTE
 from qingyuan.platform import audit, notifications
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.departments import generate_personas
@@ -35,8 +37,8 @@ from qingyuan.verification.idnumber import parse_id_number
 from qingyuan.verification.models import Member
 from qingyuan.verification.registration import Application, create_member
 from qingyuan.web.app import create_app
+from tests.activities.support import activity_body, staff_session
 from tests.conftest import add_user, install_migrated, run
-from tests.events.support import activity_body, staff_session
 from tests.matching.daily_support import build_population
 from tests.query_log import CountingApp, query_logging
 
