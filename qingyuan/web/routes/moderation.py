@@ -57,9 +57,7 @@ async def _decide(request: Request, decision: Any, note: Any) -> Report:
 @guard(roles=(Role.ADMIN,))
 async def reports_api(request: Request) -> Response:
     cipher = kernel_of(request).cipher
-    return JSONResponse(
-        {"reports": [await safety.report_json(cipher, r) for r in await safety.open_reports()]}
-    )
+    return JSONResponse({"reports": await safety.reports_json(cipher, await safety.open_reports())})
 
 
 @guard(roles=(Role.ADMIN,))
@@ -72,7 +70,7 @@ async def decision_api(request: Request) -> Response:
 @guard(roles=(Role.ADMIN,))
 async def queue_page(request: Request) -> Response:
     cipher = kernel_of(request).cipher
-    rows = [await safety.report_json(cipher, r) for r in await safety.open_reports()]
+    rows = await safety.reports_json(cipher, await safety.open_reports())
     return await render(request, "admin/reports.html", {"reports": rows})
 
 
