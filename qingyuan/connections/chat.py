@@ -20,12 +20,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from tortoise.expressions import Q
-from tortoise.functions import Count
 from tortoise.timezone import now
 
 from qingyuan.connections import safety
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT
 from qingyuan.connections.models import Connection, Message
+from qingyuan.platform import statements
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -176,17 +176,21 @@ async def mark_read(redis: Redis, user_id: int, connection_id: int, up_to: Any =
     return changed
 
 
+_UNREAD_BY_CONNECTION = (
+    'SELECT m.connection_id AS connection_id, COUNT(m.id) AS n FROM "matching_message" m'
+    ' JOIN "matching_connection" c ON c.id = m.connection_id'
+    " WHERE m.recipient_id = ? AND m.read_at IS NULL AND c.ended_at IS NULL"
+    " GROUP BY m.connection_id"
+)
+
+
 async def unread_counts(user_id: int) -> dict[int, int]:
-    """Unread messages per open connection of `user_id` (connections with none are absent)."""
-    rows = (
-        await Message.filter(
-            recipient_id=user_id, read_at__isnull=True, connection__ended_at__isnull=True
-        )
-        .annotate(n=Count("id"))
-        .group_by("connection_id")
-        .values("connection_id", "n")
-    )
-    return {row["connection_id"]: row["n"] for row in rows}
+    """Unread messages per open connection of `user_id` (connections with none are absent).
+
+    On every member page (the navigation), so a precompiled statement (platform/statements.py).
+    """
+    rows = await statements.rows(Message, _UNREAD_BY_CONNECTION, [user_id])
+    return {int(row["connection_id"]): int(row["n"]) for row in rows}
 
 
 class ChatHub:

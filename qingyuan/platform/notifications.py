@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise.timezone import now
 
+from qingyuan.platform import statements
 from qingyuan.platform.models import Notification
 
 
@@ -25,8 +26,12 @@ async def notify_many(user_ids: list[int], kind: str, **data: Any) -> None:
     )
 
 
+_UNREAD = 'SELECT COUNT(*) AS n FROM "platform_notification" WHERE user_id = ? AND read_at IS NULL'
+
+
 async def unread_count(user_id: int) -> int:
-    return await Notification.filter(user_id=user_id, read_at__isnull=True).count()
+    """On every page (the navigation), so a precompiled statement (platform/statements.py)."""
+    return await statements.count(Notification, _UNREAD, [user_id])
 
 
 async def latest(user_id: int, limit: int = 20, before: int | None = None) -> list[Notification]:

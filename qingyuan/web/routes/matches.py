@@ -9,9 +9,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.expressions import Q
 
-from qingyuan.matching.cards import member_cards, proposals_json
+from qingyuan.matching.cards import (
+    member_cards,
+    proposals_and_viewer,
+    proposals_json,
+    proposals_of_day,
+)
 from qingyuan.matching.decisions import connections_of, decide
-from qingyuan.matching.models import Profile, Proposal
+from qingyuan.matching.models import Proposal
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import User
 from qingyuan.web.bodies import read_form, read_json
@@ -83,13 +88,17 @@ async def _member(request: Request) -> User:
     return user
 
 
-async def today_json(request: Request, user: User) -> dict[str, Any]:
+async def _today(request: Request, user: User) -> tuple[dict[str, Any], bool]:
+    """Today's proposals as JSON, and whether the member has a profile."""
     day = kernel_of(request).settings.local_today()
-    proposals = await Proposal.filter(Q(a_id=user.id) | Q(b_id=user.id), day=day)
-    return {
-        "date": day.isoformat(),
-        "proposals": await proposals_json(proposals, user.id, day),
-    }
+    proposals = await proposals_of_day(user.id, day)
+    shown, has_profile = await proposals_and_viewer(proposals, user.id, day)
+    return {"date": day.isoformat(), "proposals": shown}, has_profile
+
+
+async def today_json(request: Request, user: User) -> dict[str, Any]:
+    today, _has_profile = await _today(request, user)
+    return today
 
 
 async def connections_json(request: Request, user: User) -> list[dict[str, Any]]:
@@ -132,11 +141,9 @@ async def connections_api(request: Request) -> Response:
 @guard(login=True)
 async def today_page(request: Request) -> Response:
     user = await _member(request)
-    has_profile = await Profile.exists(user_id=user.id)
+    today, has_profile = await _today(request, user)
     return await render(
-        request,
-        "matches.html",
-        {"today": await today_json(request, user), "has_profile": has_profile, "error": None},
+        request, "matches.html", {"today": today, "has_profile": has_profile, "error": None}
     )
 
 
