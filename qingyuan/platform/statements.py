@@ -44,12 +44,23 @@ async def rows(model: type[Model], sql: str, values: Sequence[Any] = ()) -> list
 
 
 @functools.cache
-def columns(model: type[Model], alias: str) -> str:
-    """`alias.col1, alias.col2, …`: every column of `model`, as `models_from` expects them.
+def columns(model: type[Model], alias: str, *, labelled: bool = False) -> str:
+    """`alias.col1, alias.col2, …`: every column of `model`, as `models_from` expects them;
+    `labelled` names them `"alias.col"`, for a join whose tables share column names
+    (split the rows with `part_of`).
 
     Call it when a statement runs, not at import: Tortoise adds the foreign-key columns
     (`user_id`) to a model's fields only when it initialises."""
-    return ", ".join(f'{alias}."{column}"' for column in model._meta.fields_db_projection.values())
+    names = model._meta.fields_db_projection.values()
+    if labelled:
+        return ", ".join(f'{alias}."{column}" AS "{alias}.{column}"' for column in names)
+    return ", ".join(f'{alias}."{column}"' for column in names)
+
+
+def part_of(row: dict[str, Any], alias: str) -> dict[str, Any]:
+    """The columns of one table of a joined row read with `columns(..., labelled=True)`."""
+    prefix = alias + "."
+    return {name[len(prefix) :]: value for name, value in row.items() if name.startswith(prefix)}
 
 
 def models_from(model: type[M], found: list[dict[str, Any]]) -> list[M]:
