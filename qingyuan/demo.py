@@ -28,16 +28,14 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from qingyuan.activities.models import Activity, Registration
+from qingyuan.activities import Activity, Registration
 from qingyuan.activities.seeding import seed_month
-from qingyuan.matching import profiles
+from qingyuan.matching import Profile, profiles
 from qingyuan.matching.daily import run_day
-from qingyuan.matching.models import Profile
 from qingyuan.matching.photos import PHOTO_DIR
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.matching.training import model_dir
-from qingyuan.matchmakers import consultations
-from qingyuan.matchmakers.models import CareAssignment
+from qingyuan.matchmakers import CareAssignment, consultations
 from qingyuan.platform import accounts
 from qingyuan.platform.database import connected
 from qingyuan.platform.files import private_file, write_private
@@ -45,6 +43,7 @@ from qingyuan.platform.kernel import Kernel, build_kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.passwords import hash_with_profile
 from qingyuan.platform.settings import GENERATED_KEYS_FILE, Settings
+from qingyuan.verification import Member, VerificationStatus
 from qingyuan.verification.departments import (
     Person,
     generate_personas,
@@ -52,7 +51,6 @@ from qingyuan.verification.departments import (
     write_registry,
 )
 from qingyuan.verification.idnumber import age_on, parse_id_number
-from qingyuan.verification.models import Member, VerificationStatus
 from qingyuan.verification.pipeline import DepartmentsPending, check_member
 from qingyuan.verification.registration import Application, create_member
 from qingyuan.verification.settings import verification_settings

@@ -32,7 +32,7 @@ from qingyuan.activities.waitlist import fill_freed_seats, next_seq
 from qingyuan.platform.errors import Conflict, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
-from qingyuan.verification.models import Member, VerificationStatus
+from qingyuan.verification import Member, VerificationStatus
 from qingyuan.verification.review import member_of
 from qingyuan.verification.status import ensure_verified
 

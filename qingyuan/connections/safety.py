@@ -47,7 +47,7 @@ from qingyuan.connections.models import (
     ReportReason,
     ReportStatus,
 )
-from qingyuan.matching.models import Proposal
+from qingyuan.matching.decisions import were_proposed
 from qingyuan.platform import audit, ratelimit
 from qingyuan.platform.accounts import set_active
 from qingyuan.platform.crypto import PIICipher
@@ -288,10 +288,7 @@ async def have_met(user_id: int, other_id: int) -> bool:
     """Whether `user_id` knows `other_id` at all (a connection or a proposal): only then may
     they block or report them, so member ids cannot be probed."""
     a_id, b_id = sorted((user_id, other_id))
-    return (
-        await Connection.exists(a_id=a_id, b_id=b_id)
-        or await Proposal.filter(a_id=a_id, b_id=b_id).exists()
-    )
+    return await Connection.exists(a_id=a_id, b_id=b_id) or await were_proposed(a_id, b_id)
 
 
 async def block(blocker_id: int, blocked_id: int) -> list[int]:

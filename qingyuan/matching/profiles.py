@@ -139,6 +139,11 @@ def validate_profile(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def profiles_of(user_ids: list[int]) -> dict[int, Profile]:
+    """The profiles of these members, by user id (members without one are left out)."""
+    return {p.user_id: p for p in await Profile.filter(user_id__in=user_ids)}
+
+
 async def save_profile(user: User, data: dict[str, Any]) -> Profile:
     values = validate_profile(data)
     profile = await Profile.get_or_none(user=user)

@@ -16,10 +16,12 @@ from tortoise.expressions import Q
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from qingyuan.connections.models import Connection, ConnectionSource
+from qingyuan.connections import ConnectionSource
+from qingyuan.connections.pairs import connection_between, open_connection
 from qingyuan.connections.safety import is_blocked
-from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.models import Decision, Profile, Proposal
+from qingyuan.matching import Profile
+from qingyuan.matching.decisions import passed_either_way
+from qingyuan.matching.profiles import profiles_of
 from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.matchmakers.encrypted_columns import CONSULTATION_NOTE, INTRODUCTION_NOTE
 from qingyuan.matchmakers.models import (
@@ -131,7 +133,7 @@ def _wants(profile: Profile, other: VerifiedFacts, other_city: int, day: date) -
 async def _check_pair(a_id: int, b_id: int, day: date) -> None:
     """Refuse a pair the daily match would refuse, saying which rule (in general terms)."""
     facts = await verified_facts([a_id, b_id])
-    profiles = {p.user_id: p for p in await Profile.filter(user_id__in=[a_id, b_id])}
+    profiles = await profiles_of([a_id, b_id])
     if len(facts) < 2 or len(profiles) < 2:
         raise ValidationFailed(_("Both members must be verified and have a profile."))
     a, b = profiles[a_id], profiles[b_id]
@@ -140,10 +142,9 @@ async def _check_pair(a_id: int, b_id: int, day: date) -> None:
             _("Their preferences (gender, age, city or degree) do not fit each other.")
         )
     lo, hi = sorted((a_id, b_id))
-    passed = Proposal.filter(Q(a_decision=Decision.PASS) | Q(b_decision=Decision.PASS))
-    if await is_blocked(a_id, b_id) or await passed.filter(a_id=lo, b_id=hi).exists():
+    if await is_blocked(a_id, b_id) or await passed_either_way(a_id, b_id):
         raise ValidationFailed(_("One of them has declined or blocked the other."))
-    if await Connection.exists(a_id=lo, b_id=hi):
+    if await connection_between(a_id, b_id) is not None:
         raise Conflict(_("They are already connected."))
     if await Introduction.exists(a_id=lo, b_id=hi, status=IntroductionStatus.PENDING):
         raise Conflict(_("This introduction is already waiting for their answers."))

@@ -8,12 +8,10 @@ import asyncio
 
 import pytest
 
-from qingyuan.connections import chat, safety
+from qingyuan.connections import ConnectionSource, Message, Report, ReportReason, chat, safety
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT
-from qingyuan.connections.models import ConnectionSource, Message, Report, ReportReason
-from qingyuan.matching.decisions import open_connection
-from qingyuan.matchmakers import introductions
-from qingyuan.matchmakers.models import CareAssignment, ConsultationNote, Introduction
+from qingyuan.connections.pairs import open_connection
+from qingyuan.matchmakers import CareAssignment, ConsultationNote, Introduction, introductions
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher, PIIDecryptionError
 from qingyuan.platform.database import connected, migrate

@@ -17,15 +17,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from qingyuan.connections import chat, safety
-from qingyuan.connections.models import Report, ReportReason
+from qingyuan.connections import Report, ReportReason, chat, safety
 from qingyuan.matching.cards import member_card
 from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
-from qingyuan.verification.models import AppealStatus, Member
+from qingyuan.verification import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute

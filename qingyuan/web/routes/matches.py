@@ -10,9 +10,10 @@ from starlette.routing import Route
 from tortoise.expressions import Q
 
 from qingyuan.connections.chat import unread_counts
+from qingyuan.connections.pairs import connections_of
+from qingyuan.matching import Profile, Proposal
 from qingyuan.matching.cards import member_card, proposal_json
-from qingyuan.matching.decisions import connections_of, decide
-from qingyuan.matching.models import Profile, Proposal
+from qingyuan.matching.decisions import decide
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import User
 from qingyuan.verification.status import ensure_verified

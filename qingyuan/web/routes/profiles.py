@@ -8,8 +8,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.matching import photos, profiles
-from qingyuan.matching.models import Profile
+from qingyuan.matching import Profile, photos, profiles
 from qingyuan.matching.questions import IMPORTANCE_LABELS, INTEREST_TAGS, QUESTIONS
 from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed

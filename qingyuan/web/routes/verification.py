@@ -14,8 +14,7 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.login import log_out
 from qingyuan.platform.models import Role
 from qingyuan.platform.sessions import Session
-from qingyuan.verification import registration, review
-from qingyuan.verification.models import Member
+from qingyuan.verification import Member, registration, review
 from qingyuan.verification.status import verification_json
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
