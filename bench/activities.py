@@ -51,9 +51,8 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
     from tortoise.timezone import now
 
     from qingyuan.activities import activities
+    from qingyuan.parts import build_kernel, connected, migrate
     from qingyuan.platform import accounts
-    from qingyuan.platform.database import connected, migrate
-    from qingyuan.platform.kernel import build_kernel
     from qingyuan.platform.models import Role
     from qingyuan.platform.settings import load_settings
     from qingyuan.verification import registration

@@ -88,9 +88,8 @@ async def _seed(env: dict[str, str], pairs: int) -> tuple[list[Pair], str]:
     from qingyuan.connections import ConnectionSource
     from qingyuan.connections.pairs import open_connection
     from qingyuan.matching import Profile
+    from qingyuan.parts import build_kernel, connected, migrate
     from qingyuan.platform import accounts
-    from qingyuan.platform.database import connected, migrate
-    from qingyuan.platform.kernel import build_kernel
     from qingyuan.platform.settings import load_settings
 
     settings = load_settings(env, env_file=None)

@@ -56,7 +56,7 @@ async def seed(n: int, day: date, seed_value: int) -> dict:
     from qingyuan.matching.models import Answer, Profile
     from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
     from qingyuan.matching.synthetic import synthetic_population
-    from qingyuan.platform.database import connected
+    from qingyuan.parts import connected
     from qingyuan.platform.models import User
     from qingyuan.platform.settings import load_settings
     from qingyuan.verification.models import Consent, Member, VerificationStatus
@@ -168,8 +168,7 @@ async def reference(day: date) -> dict:
     from qingyuan.matching.features import BehaviourPrior
     from qingyuan.matching.population import load_population
     from qingyuan.matching.training import live_scorer
-    from qingyuan.platform.database import connected
-    from qingyuan.platform.kernel import build_kernel
+    from qingyuan.parts import build_kernel, connected
     from qingyuan.platform.settings import load_settings
 
     settings = load_settings(env_file=None)
@@ -219,7 +218,7 @@ async def reference(day: date) -> dict:
 
 async def db_counts() -> dict:
     from qingyuan.matching.models import MatchRun, Proposal
-    from qingyuan.platform.database import connected
+    from qingyuan.parts import connected
     from qingyuan.platform.models import Notification
     from qingyuan.platform.settings import load_settings
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qingyuan.platform.database import DatabaseNotMigrated, connected, ensure_migrated, migrate
+from qingyuan.parts import ENCRYPTED_COLUMNS, connected, ensure_migrated, migrate
+from qingyuan.platform.database import DatabaseNotMigrated
 from qingyuan.platform.encryption import BATCH_SIZE
 from qingyuan.platform.settings import Settings, deploy_problems, load_settings
 
@@ -263,7 +264,7 @@ async def _match_run(settings: Settings, day: str | None) -> dict[str, object]:
     from datetime import date
 
     from qingyuan.matching.daily import run_day
-    from qingyuan.platform.kernel import build_kernel
+    from qingyuan.parts import build_kernel
 
     kernel = build_kernel(settings)
     try:
@@ -311,7 +312,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> dict[str, int]:
         async with connected(settings):
-            return await rotate(cipher, batch_size=args.batch_size)
+            return await rotate(cipher, ENCRYPTED_COLUMNS, batch_size=args.batch_size)
 
     try:
         changed = asyncio.run(run())

@@ -36,10 +36,10 @@ from qingyuan.matching.photos import PHOTO_DIR
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.matching.training import model_dir
 from qingyuan.matchmakers import CareAssignment, consultations
+from qingyuan.parts import build_kernel, build_services, connected
 from qingyuan.platform import accounts
-from qingyuan.platform.database import connected
 from qingyuan.platform.files import private_file, write_private
-from qingyuan.platform.kernel import Kernel, build_kernel
+from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.passwords import hash_with_profile
 from qingyuan.platform.settings import GENERATED_KEYS_FILE, Settings
@@ -54,6 +54,7 @@ from qingyuan.verification.idnumber import age_on, parse_id_number
 from qingyuan.verification.pipeline import DepartmentsPending, check_member
 from qingyuan.verification.registration import Application, create_member
 from qingyuan.verification.settings import verification_settings
+from qingyuan.verification.wiring import VerificationServices
 
 ACCOUNTS_FILE = "demo-accounts.json"
 REGISTRY_FILE = "mock-registry.jsonl"
@@ -260,7 +261,9 @@ async def _seed_members(
             existing[login.phone] = user
 
 
-async def _verify_members(kernel: Kernel, users: list[User], progress: Progress) -> None:
+async def _verify_members(
+    services: VerificationServices, users: list[User], progress: Progress
+) -> None:
     """Every member with open checks asks the six departments (at once), a batch of members
     per commit. Members go one after another: a check takes the member's row lock in a nested
     transaction, and savepoints of one connection cannot interleave."""
@@ -274,7 +277,7 @@ async def _verify_members(kernel: Kernel, users: list[User], progress: Progress)
         async with in_transaction():
             for member_id in batch:
                 with contextlib.suppress(DepartmentsPending):  # the worker's sweep finishes it
-                    await check_member(kernel, member_id)
+                    await check_member(services, member_id)
         progress(f"  {start + len(batch)}/{len(waiting)} members checked")
     counts = Counter(member.status.value for member in await Member.filter(id__in=waiting))
     progress("  " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
@@ -322,14 +325,15 @@ async def seed(settings: Settings, *, members: int, progress: Progress = _quiet)
     people = demo_personas(settings, members)
     logins = demo_logins(settings.data_dir / ACCOUNTS_FILE, len(people))
     staff, member_logins = logins[: len(STAFF)], logins[len(STAFF) :]
-    kernel = build_kernel(settings)
+    services = build_services(build_kernel(settings))
+    kernel = services.kernel
     async with connected(settings):
         try:
             existing = await _users_by_phone(kernel, logins)
             await _seed_staff(kernel, staff, existing)
             await _seed_members(kernel, people, member_logins, existing, progress)
             member_users = [existing[login.phone] for login in member_logins]
-            await _verify_members(kernel, member_users, progress)
+            await _verify_members(services.verification, member_users, progress)
             await _seed_profiles(people, member_logins, existing, progress)
             await _run_match(kernel, progress)
             admin, matchmaker = (existing[login.phone] for login in staff)
@@ -342,7 +346,7 @@ async def seed(settings: Settings, *, members: int, progress: Progress = _quiet)
             for user in member_users[:8]:
                 await CareAssignment.get_or_create(matchmaker_id=matchmaker.id, member_id=user.id)
         finally:
-            await kernel.close()
+            await services.aclose()
     return logins
 
 

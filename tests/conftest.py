@@ -37,8 +37,8 @@ import pytest
 from starlette.testclient import TestClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from qingyuan.parts import migrate
 from qingyuan.platform import accounts
-from qingyuan.platform.database import migrate
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.settings import Settings, load_settings
 from qingyuan.web.app import create_app

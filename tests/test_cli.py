@@ -8,7 +8,7 @@ import json
 import pytest
 
 from qingyuan import cli, demo
-from qingyuan.platform.database import connected
+from qingyuan.parts import connected
 from qingyuan.platform.models import AuditEntry, Role, User
 from qingyuan.verification.models import Member
 from tests.conftest import install_migrated

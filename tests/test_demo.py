@@ -15,9 +15,9 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from qingyuan import cli, demo
+from qingyuan.parts import connected, migrate
 from qingyuan.platform import accounts, passwords
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate
 from qingyuan.platform.models import User
 from qingyuan.platform.settings import Settings, load_settings
 from tests.conftest import free_port

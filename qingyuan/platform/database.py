@@ -1,14 +1,16 @@
 """The database: one Tortoise configuration, built-in migrations, and the migrated check.
 
 Every part of Qingyuan registers its models as its own Tortoise app (its migrations live
-beside its models), so adding a part means adding one line to `APPS`.
+beside its models). The platform names none of them: the functions here take the apps (`App`)
+from the composition root, `qingyuan.parts`, which binds them (`parts.migrate(settings)`, …).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -22,17 +24,15 @@ from tortoise.migrations.executor import MigrationExecutor
 from qingyuan.platform.files import DIRECTORY_MODE, private_directory, private_file
 from qingyuan.platform.settings import Settings, load_settings
 
-APPS: dict[str, str] = {
-    "platform": "qingyuan.platform",
-    "verification": "qingyuan.verification",
-    "connections": "qingyuan.connections",
-    "matching": "qingyuan.matching",
-    "matchmakers": "qingyuan.matchmakers",
-    # The activities part keeps the Tortoise app label it had as `qingyuan.events`: existing
-    # databases record their applied migrations under that label (tortoise_migrations.app),
-    # and model references ("events.Activity") and table names (events_*) use it too.
-    "events": "qingyuan.activities",
-}
+
+@dataclass(frozen=True)
+class App:
+    """One Tortoise app: its label (recorded with every applied migration), the module of its
+    models and the package of its migrations."""
+
+    label: str
+    models: str
+    migrations: str
 
 
 _MIGRATING: ContextVar[Settings | None] = ContextVar("qingyuan_migrating", default=None)
@@ -42,16 +42,16 @@ class DatabaseNotMigrated(RuntimeError):
     """Raised at start-up when migrations are pending: serving would fail on every query."""
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def tortoise_config(database_url: str, apps: Sequence[App]) -> dict[str, Any]:
     return {
         "connections": {"default": _connection(database_url)},
         "apps": {
-            label: {
-                "models": [f"{package}.models"],
-                "migrations": f"{package}.migrations",
+            app.label: {
+                "models": [app.models],
+                "migrations": app.migrations,
                 "default_connection": "default",
             }
-            for label, package in APPS.items()
+            for app in apps
         },
         "use_tz": True,
         "timezone": "UTC",
@@ -94,13 +94,13 @@ def _prepare(settings: Settings) -> None:
             private_file(path)
 
 
-async def migrate(settings: Settings, *, target: str | None = None) -> None:
+async def migrate(settings: Settings, apps: Sequence[App], *, target: str | None = None) -> None:
     """Apply every pending migration (idempotent), or migrate to `target` ("app.name"),
     forwards or back; data migrations get the keys of `settings`."""
     _prepare(settings)
     token = _MIGRATING.set(settings)
     try:
-        await run_migrations(config=tortoise_config(settings.database_url), target=target)
+        await run_migrations(config=tortoise_config(settings.database_url, apps), target=target)
     finally:
         _MIGRATING.reset(token)
         await Tortoise.close_connections()
@@ -112,10 +112,10 @@ def migration_settings() -> Settings:
     return _MIGRATING.get() or load_settings()
 
 
-async def pending_migrations(settings: Settings) -> list[str]:
+async def pending_migrations(settings: Settings, apps: Sequence[App]) -> list[str]:
     """Names of the migrations not yet applied to the configured database."""
     _prepare(settings)
-    config = tortoise_config(settings.database_url)
+    config = tortoise_config(settings.database_url, apps)
     await Tortoise.init(config=config, init_connections=False)
     try:
         executor = MigrationExecutor(get_connection("default"), config["apps"])
@@ -125,8 +125,8 @@ async def pending_migrations(settings: Settings) -> list[str]:
         await Tortoise.close_connections()
 
 
-async def ensure_migrated(settings: Settings) -> None:
-    pending = await pending_migrations(settings)
+async def ensure_migrated(settings: Settings, apps: Sequence[App]) -> None:
+    pending = await pending_migrations(settings, apps)
     if pending:
         raise DatabaseNotMigrated(
             f"The database has {len(pending)} unapplied migration(s) "
@@ -135,16 +135,11 @@ async def ensure_migrated(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def connected(settings: Settings) -> AsyncIterator[None]:
+async def connected(settings: Settings, apps: Sequence[App]) -> AsyncIterator[None]:
     """The ORM for a command-line task or a job worker (the web app uses RegisterTortoise)."""
     _prepare(settings)
-    await Tortoise.init(config=tortoise_config(settings.database_url))
+    await Tortoise.init(config=tortoise_config(settings.database_url, apps))
     try:
         yield
     finally:
         await Tortoise.close_connections()
-
-
-# For Tortoise's own CLI (`tortoise makemigrations`, see pyproject's [tool.tortoise]):
-# generating migrations compares models with migration files and needs no real database.
-TORTOISE_ORM = tortoise_config("sqlite://:memory:")

@@ -1,9 +1,9 @@
 """Encrypted columns: each part declares the columns it keeps encrypted, in one place.
 
 A part lists its columns as `COLUMNS` in its module `encrypted_columns` (e.g.
-`qingyuan.connections.encrypted_columns`); `columns()` collects them over `database.APPS`, and
-key rotation (`qingyuan keys rotate`), the data migrations and the raw-bytes tests work from
-that list, so a new column is rotated as soon as it is declared.
+`qingyuan.connections.encrypted_columns`); the composition root collects them
+(`qingyuan.parts.ENCRYPTED_COLUMNS`), and key rotation (`qingyuan keys rotate`) and the
+raw-bytes tests work from that list, so a new column is rotated as soon as it is declared.
 
 A column's associated data names its purpose *and its row* (the row's id and the rows it
 belongs to), so a ciphertext copied to another row, another column or another conversation
@@ -14,8 +14,7 @@ the plaintext never reaches the database.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from qingyuan.platform.crypto import PIICipher, PIIDecryptionError
-from qingyuan.platform.database import APPS, migration_settings
+from qingyuan.platform.database import migration_settings
 
 BATCH_SIZE = 500
 
@@ -54,18 +53,6 @@ class EncryptedColumn:
             setattr(row, self.field, self.seal(cipher, row, plaintext))
             await row.save(update_fields=[self.field])
         return row
-
-
-def columns() -> Iterator[EncryptedColumn]:
-    """Every part's declared columns (a part without encrypted data has no module)."""
-    for package in APPS.values():
-        try:
-            module = importlib.import_module(f"{package}.encrypted_columns")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{package}.encrypted_columns":
-                raise
-            continue
-        yield from module.COLUMNS
 
 
 class UnreadableValue(Exception):
@@ -100,12 +87,15 @@ async def rewrite(
     return changed
 
 
-async def rotate(cipher: PIICipher, *, batch_size: int = BATCH_SIZE) -> dict[str, int]:
-    """Re-encrypt every declared column under the newest key; idempotent and resumable.
-    Returns the rows changed per column (a second run reports zeros)."""
+async def rotate(
+    cipher: PIICipher, columns: Iterable[EncryptedColumn], *, batch_size: int = BATCH_SIZE
+) -> dict[str, int]:
+    """Re-encrypt `columns` (every part's: `qingyuan.parts.ENCRYPTED_COLUMNS`) under the newest
+    key; idempotent and resumable. Returns the rows changed per column (a second run reports
+    zeros)."""
     return {
         column.name: await rotate_column(cipher, column, batch_size=batch_size)
-        for column in columns()
+        for column in columns
     }
 
 

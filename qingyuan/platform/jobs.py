@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import random
@@ -66,16 +65,9 @@ class JobSpec:
     retry_delay: float
 
 
+# Jobs declared so far (by importing the modules that declare them: the composition root,
+# `qingyuan.parts.build_kernel`, imports every part's).
 _registry: dict[str, JobSpec] = {}
-
-# Modules that declare jobs; each part of Qingyuan adds its own here.
-JOB_MODULES = (
-    "qingyuan.platform.housekeeping",
-    "qingyuan.verification.pipeline",
-    "qingyuan.matching.daily",
-    "qingyuan.matching.training",
-    "qingyuan.activities.jobs",
-)
 
 
 def job(
@@ -294,9 +286,7 @@ class JobStream(RedisStreamBroker):
 
 
 def build_broker(settings: Settings, redis: Redis) -> tuple[AsyncBroker, RetryQueue]:
-    """The broker with every registered job, and the queue (on `redis`) of delayed retries."""
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+    """The broker with every declared job, and the queue (on `redis`) of delayed retries."""
     url = redis_urls.pool_url(settings.redis_url)
     extra = redis_urls.connection_kwargs(settings.redis_url)
     retries = RetryQueue(redis)

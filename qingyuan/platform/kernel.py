@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from taskiq import AsyncBroker
@@ -24,15 +23,10 @@ class Kernel:
     sessions: SessionStore
     broker: AsyncBroker
     retries: RetryQueue
-    # Per-part services built on first use (e.g. the department clients of verification),
-    # closed with the kernel; the kernel itself knows none of the parts.
-    extensions: dict[str, Any] = field(default_factory=dict)
+    # The kernel knows none of the parts: their typed services (verification's department
+    # clients, the chat's hub, …) are `qingyuan.parts.Services`, built from the kernel.
 
     async def close(self) -> None:
-        for extension in self.extensions.values():
-            if hasattr(extension, "aclose"):
-                await extension.aclose()
-        self.extensions.clear()
         await self.broker.shutdown()
         await self.redis.aclose()
 

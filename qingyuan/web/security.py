@@ -14,11 +14,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import cast
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
+from qingyuan.parts import Services
 from qingyuan.platform.errors import Forbidden, NotAuthenticated, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
@@ -42,6 +44,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def kernel_of(request: Request) -> Kernel:
     return request.app.state.kernel
+
+
+def services_of(connection: HTTPConnection) -> Services:
+    """The app's typed per-part services (built in the lifespan by `qingyuan.parts`)."""
+    return cast(Services, connection.app.state.services)
 
 
 def session_cookie_name(settings: Settings) -> str:

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from qingyuan.parts import connected
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected
 from qingyuan.platform.models import Role
 from qingyuan.platform.settings import Settings, load_settings
 from qingyuan.web.app import create_app

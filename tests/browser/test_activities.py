@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
+from qingyuan.parts import build_kernel, connected
 from qingyuan.platform import accounts
-from qingyuan.platform.database import connected
-from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.models import Role
 from qingyuan.verification.idnumber import parse_id_number
 from qingyuan.verification.pipeline import check_member

@@ -20,9 +20,9 @@ from playwright.sync_api import Page, expect
 
 from qingyuan import demo
 from qingyuan.matching.models import Profile, Proposal
+from qingyuan.parts import connected
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected
 from qingyuan.platform.models import User
 from qingyuan.platform.settings import Settings
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve

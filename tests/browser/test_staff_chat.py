@@ -16,9 +16,9 @@ from qingyuan.connections import ConnectionSource, ReportReason
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
 from qingyuan.connections.pairs import open_connection
 from qingyuan.matching import Profile
+from qingyuan.parts import connected
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
 from tests.conftest import install_migrated
 

@@ -12,9 +12,9 @@ from qingyuan.connections import ConnectionSource, Message, Report, ReportReason
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT
 from qingyuan.connections.pairs import open_connection
 from qingyuan.matchmakers import CareAssignment, ConsultationNote, Introduction, introductions
+from qingyuan.parts import connected, migrate
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher, PIIDecryptionError
-from qingyuan.platform.database import connected, migrate
 from qingyuan.platform.models import Role
 from tests.conftest import PASSWORD, run
 from tests.connections.chat_support import connected_pair

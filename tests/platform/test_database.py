@@ -9,13 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from qingyuan import cli
-from qingyuan.platform.database import (
-    DatabaseNotMigrated,
-    connected,
-    migrate,
-    pending_migrations,
-    tortoise_config,
-)
+from qingyuan.parts import connected, migrate, pending_migrations, tortoise_config
+from qingyuan.platform.database import DatabaseNotMigrated
 from qingyuan.web.app import create_app
 from tests.conftest import install_migrated
 

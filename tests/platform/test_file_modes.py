@@ -10,7 +10,7 @@ import stat
 import pytest
 from tortoise.connection import get_connection
 
-from qingyuan.platform.database import connected, migrate
+from qingyuan.parts import connected, migrate
 from qingyuan.platform.settings import load_settings
 
 

@@ -30,8 +30,8 @@ from qingyuan.matchmakers.models import (
     Introduction,
     IntroductionStatus,
 )
+from qingyuan.parts import connected, migrate, pending_migrations, tortoise_config
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate, pending_migrations, tortoise_config
 
 # The heads of every app on the main branch before the move.
 OLD_HEADS = (

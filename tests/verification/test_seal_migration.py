@@ -13,8 +13,8 @@ from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 
+from qingyuan.parts import migrate, tortoise_config
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import migrate, tortoise_config
 from qingyuan.verification.models import DepartmentCheck, Member
 
 APPEAL = "我已于去年离婚，民政记录尚未更新。"

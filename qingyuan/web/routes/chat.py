@@ -12,7 +12,7 @@ import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -28,7 +28,13 @@ from qingyuan.verification import AppealStatus, Member
 from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import guard, kernel_of, logged_in_user, session_cookie_name
+from qingyuan.web.security import (
+    guard,
+    kernel_of,
+    logged_in_user,
+    services_of,
+    session_cookie_name,
+)
 from qingyuan.web.templating import render
 
 MESSAGE_SCHEMA: dict[str, Any] = {
@@ -66,16 +72,12 @@ UNREAD_SCHEMA = {
 }
 
 
-def rules_of(kernel: Kernel) -> safety.SafetySettings:
-    if "chat.safety" not in kernel.extensions:
-        kernel.extensions["chat.safety"] = safety.safety_settings(kernel.settings)
-    return kernel.extensions["chat.safety"]
+def rules_of(connection: HTTPConnection) -> safety.SafetySettings:
+    return services_of(connection).connections.safety
 
 
-def hub_of(kernel: Kernel) -> chat.ChatHub:
-    if "chat.hub" not in kernel.extensions:
-        kernel.extensions["chat.hub"] = chat.ChatHub(kernel.redis)
-    return kernel.extensions["chat.hub"]
+def hub_of(connection: HTTPConnection) -> chat.ChatHub:
+    return services_of(connection).connections.hub
 
 
 async def verified_member(request: Request) -> User:
@@ -98,7 +100,7 @@ async def _send(request: Request, text: Any) -> dict[str, Any]:
     """Send as the current member, at the message rate of their verification level."""
     user, member = await _verified(request)
     kernel = kernel_of(request)
-    rules = rules_of(kernel)
+    rules = rules_of(request)
     via_appeal = member.appeal_status == AppealStatus.APPROVED
     level = await safety.level_of(rules, user.id, member.verified_at, via_appeal)
     message = await chat.send_message(
@@ -192,7 +194,7 @@ async def _report(request: Request, user: User, reason: Any, details: Any) -> Re
     other = chat.other_side(connection, user.id)
     kernel = kernel_of(request)
     too_many = _("You have sent many reports recently. Please wait before reporting again.")
-    limit = rules_of(kernel).report_limit
+    limit = rules_of(request).report_limit
     async with ratelimit.attempt(kernel.redis, f"report:{user.id}", limit, too_many):
         return await safety.report(kernel.cipher, user.id, other, reason, details, connection.id)
 
@@ -218,7 +220,7 @@ async def _chat_page(
         "has_more": has_more,
         "error": error,
         "text": text,
-        "max_length": rules_of(kernel_of(request)).max_length,
+        "max_length": rules_of(request).max_length,
         "timezone": kernel_of(request).settings.timezone,
         "unread": (await chat.unread_counts(user.id)).get(connection.id, 0),
     }
@@ -337,7 +339,7 @@ async def chat_socket(websocket: WebSocket) -> None:
         return
     check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
     loop = asyncio.get_running_loop()
-    async with hub_of(kernel).listen(user.id) as queue:
+    async with hub_of(websocket).listen(user.id) as queue:
         await websocket.accept()
         closed = asyncio.create_task(_wait_closed(websocket))
         getter: asyncio.Task | None = None
