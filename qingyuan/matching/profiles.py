@@ -52,7 +52,8 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # isdecimal, not isdigit: "¹" is a digit that int() refuses (a 500 found by the fuzz test)
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
         return int(value)
     return None
 
