@@ -5,6 +5,7 @@ proposes a connected or blocked pair again)."""
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from qingyuan.connections.models import Block, Connection, ConnectionSource
@@ -36,10 +37,9 @@ async def connection_between(user_a: int, user_b: int) -> Connection | None:
 
 
 async def connections_of(user_id: int) -> list[Connection]:
-    """A member's open connections, newest first."""
-    mine = await Connection.filter(a_id=user_id, ended_at__isnull=True).order_by("-created_at")
-    theirs = await Connection.filter(b_id=user_id, ended_at__isnull=True).order_by("-created_at")
-    return sorted([*mine, *theirs], key=lambda c: c.created_at, reverse=True)
+    """Open connections of `user_id` (either side), newest first, in one query."""
+    query = Connection.filter(Q(a_id=user_id) | Q(b_id=user_id), ended_at__isnull=True)
+    return await query.order_by("-created_at", "-id")
 
 
 async def connected_and_blocked_pairs() -> list[tuple[int, int]]:
