@@ -31,6 +31,7 @@ from qingyuan.matching.models import Proposal
 from qingyuan.matchmakers import consultations, introductions
 from qingyuan.matchmakers.encrypted_columns import INTRODUCTION_NOTE
 from qingyuan.platform import audit, notifications
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.departments import generate_personas
 from qingyuan.verification.idnumber import parse_id_number
@@ -308,7 +309,11 @@ def grow_introductions(world: World, n: int) -> None:
 def grow_audit(world: World, n: int) -> None:
     for i in range(n):
         world.call(
-            audit.record, world.admin, "activity.create", target_type="activity", target_id=i
+            audit.record,
+            world.admin,
+            AuditAction.ACTIVITY_CREATED,
+            target_type="activity",
+            target_id=i,
         )
 
 
