@@ -63,12 +63,16 @@ def main() -> None:
         figures = measure(path)
         totals = [a + b for a, b in zip(totals, figures, strict=True)]
         if figures[0] or figures[1]:
-            print(f"{path.relative_to(ROOT.parent)!s:45} {figures[0]:7} {figures[1]:7} {figures[2]:7}")
+            print(
+                f"{path.relative_to(ROOT.parent)!s:45} {figures[0]:7} {figures[1]:7} {figures[2]:7}"
+            )
     schema, tables, lines = totals
     routes_lines = sum(
         len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "web/routes").glob("*.py")
     )
-    print(f"web/ total: {schema} schema + {tables} route-table = {schema + tables} of {lines} lines")
+    print(
+        f"web/ total: {schema} schema + {tables} route-table = {schema + tables} of {lines} lines"
+    )
     print(f"(web/routes/ alone holds {routes_lines} lines)")
     models = sorted(ROOT.glob("*/schemas.py"))
     model_lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in models)

@@ -28,8 +28,9 @@ OFFLINE = {
     "QINGYUAN_PII_KEYS": "k1:" + "A" * 43 + "=",
     "QINGYUAN_BLIND_INDEX_KEY": "y" * 48,
 }
+OFFLINE_SETTINGS = load_settings(OFFLINE, env_file=None)
 schema = schemathesis.openapi.from_dict(
-    build_schema(create_app(load_settings(OFFLINE, env_file=None)).routes)
+    build_schema(create_app(OFFLINE_SETTINGS).routes, OFFLINE_SETTINGS)
 )
 
 
