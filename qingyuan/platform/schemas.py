@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from qingyuan.platform.i18n import gettext_lazy
 from qingyuan.platform.validation import Count, Id, Schema, Text, Timestamp
 
 
@@ -52,13 +53,18 @@ class AuditLog(Schema):
     entries: list[AuditRow]
 
 
+_NOTIFICATION_ID = gettext_lazy("Give the id of a notification.")
+
+
 class NotificationsQuery(Schema):
+    field_messages: ClassVar = {"before": _NOTIFICATION_ID}
     before: Annotated[int, Field(ge=1, lt=2**63)] | None = Field(
         default=None, description="Page back: ids below this one (a BIGINT id)"
     )
 
 
 class MarkRead(Schema):
+    field_messages: ClassVar = {"up_to": _NOTIFICATION_ID}
     up_to: Id | None = None
 
 

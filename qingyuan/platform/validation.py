@@ -83,6 +83,9 @@ class Schema(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
     service_checks: ClassVar[frozenset[str]] = frozenset()
+    field_messages: ClassVar[Mapping[str, object]] = {}
+    """Field → the one message for any problem with it (a `gettext_lazy`), where the field's
+    meaning says more than the generic one ("Give the id of a notification.")."""
 
     @classmethod
     def configured(cls, settings: Settings) -> type[Self]:
@@ -166,11 +169,14 @@ def _field_of(error: ErrorDetails) -> str:
     return loc[0] if loc else ""
 
 
-def problems(error: ValidationError) -> dict[str, str]:
+def problems(error: ValidationError, model: type[BaseModel]) -> dict[str, str]:
     """Field → message, each field's first problem."""
+    overrides: Mapping[str, object] = getattr(model, "field_messages", {})
     fields: dict[str, str] = {}
     for detail in error.errors():
-        fields.setdefault(_field_of(detail), message_of(detail))
+        field = _field_of(detail)
+        if field not in fields:
+            fields[field] = str(overrides[field]) if field in overrides else message_of(detail)
     return fields
 
 
@@ -188,7 +194,7 @@ def validate(
     try:
         return model.model_validate(data, strict=strict, context=context)
     except ValidationError as error:
-        fields = problems(error)
+        fields = problems(error, model)
         general = fields.pop("", None)
         raise ValidationFailed(general, fields=fields) from error
 
