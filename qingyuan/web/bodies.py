@@ -114,13 +114,18 @@ def _declared_length(scope: Scope) -> int:
 
 
 async def parse_json(request: Request, model: type[Model]) -> Model:
-    """The request's JSON body as `model` (configured from the app's settings), or a 422.
+    """The request's JSON body as `model` (configured from the app's settings), or a 422."""
+    _require_json(request)
+    return decode_json(await request.body(), _configured(request, model))
+
+
+def decode_json(raw: bytes, model: type[Model]) -> Model:
+    """A JSON body as `model`: what `parse_json` runs once the bytes are in.
 
     Only the fields the model declares are read (it ignores the others), and they are
     validated strictly: a JSON body has JSON's types, as the document says.
     """
-    body = await read_json(request, declared=_declared(model))
-    return validate(_configured(request, model), body, strict=True)
+    return validate(model, load_object(raw, declared=_declared(model)), strict=True)
 
 
 async def parse_form(request: Request, model: type[Model]) -> Model:
@@ -166,16 +171,24 @@ def _values(form: ImmutableMultiDict[str, Any], model: type[BaseModel]) -> dict[
     return values
 
 
-async def read_json(request: Request, *, declared: set[str] | None = None) -> dict[str, Any]:
-    """The request's JSON object, or a 422 that says what is wrong with it.
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or a 422 that says what is wrong with it."""
+    _require_json(request)
+    return load_object(await request.body())
+
+
+def _require_json(request: Request) -> None:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise ValidationFailed(_("Send the request body as JSON."))
+
+
+def load_object(raw: bytes, *, declared: set[str] | None = None) -> dict[str, Any]:
+    """A JSON object within our limits on shape and numbers, or a 422.
 
     With `declared`, only those keys are kept and checked: the others are ignored anyway.
     """
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        raise ValidationFailed(_("Send the request body as JSON."))
-    raw = await request.body()
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_number)
     except RecursionError as exc:
         raise _too_deep() from exc
     except ValueError as exc:  # also UnicodeDecodeError, and integers of over 4300 digits
@@ -194,6 +207,12 @@ async def read_json(request: Request, *, declared: set[str] | None = None) -> di
     if refused:
         raise ValidationFailed(fields=refused)
     return body
+
+
+def _number(text: str) -> float | int:
+    """1.0 is the integer 1 in JSON (and JSON Schema): an integer field accepts it."""
+    number = float(text)
+    return int(number) if number.is_integer() else number
 
 
 def _no_constant(name: str) -> Any:
