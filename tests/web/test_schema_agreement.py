@@ -50,8 +50,6 @@ UNCONVERTED = {
     ("POST", "/api/v1/introductions"),
     ("POST", "/api/v1/introductions/{introduction_id}/response"),
     ("POST", "/api/v1/matchmaker/members/{member_id}/notes"),
-    ("POST", "/api/v1/me/verification/appeal"),
-    ("POST", "/api/v1/registrations"),
     ("POST", "/api/v1/staff/checkins"),
     ("POST", "/api/v1/staff/consultation-slots"),
     ("PUT", "/api/v1/admin/activities/{activity_id}"),
