@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from qingyuan.matching import chat, safety
+from qingyuan.connections import chat, safety
+from qingyuan.connections.models import Report, ReportReason
 from qingyuan.matching.cards import member_card
-from qingyuan.matching.models import Report, ReportReason
 from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.i18n import gettext as _
@@ -172,10 +172,7 @@ async def _block(request: Request, user: User) -> None:
     connection = await chat.connection_for(
         user.id, request.path_params["connection_id"], open_only=False
     )
-    other = chat.other_side(connection, user.id)
-    for ended in await safety.block(user.id, other):
-        event = {"type": "ended", "connection_id": ended}
-        await chat.publish(kernel_of(request).redis, event, user.id, other)
+    await safety.do_block(kernel_of(request).redis, user, chat.other_side(connection, user.id))
 
 
 @guard(login=True)
