@@ -55,7 +55,7 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
     from qingyuan.platform.database import connected, migrate
     from qingyuan.platform.kernel import build_kernel
     from qingyuan.platform.models import Role
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
     from qingyuan.verification import registration
     from qingyuan.verification.departments import (
         generate_personas,

@@ -9,7 +9,7 @@ import signal
 from qingyuan.platform.database import connected
 from qingyuan.platform.jobs import Worker
 from qingyuan.platform.kernel import build_kernel
-from qingyuan.platform.settings import Settings
+from qingyuan.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -121,12 +121,12 @@ async def register(kernel: Kernel, body: dict[str, Any], client_ip: str) -> tupl
     """Create a member from a registration body, then queue the department checks."""
     config = verification_settings(kernel.settings)
     limit = await ratelimit.hit(
-        kernel.redis, f"register-ip:{client_ip}", config.registration_limit_ip
+        kernel.redis, f"register-ip:{client_ip}", config.rate_registration_ip
     )
     if not limit.allowed:
         raise RateLimited(limit.retry_after)
     application = validate(kernel, body)
-    user, member = await create_member(kernel.cipher, application, config.policy_version)
+    user, member = await create_member(kernel.cipher, application, config.consent_policy_version)
     await _start_checks(kernel, member.id)
     return user, member
 

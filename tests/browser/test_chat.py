@@ -16,7 +16,7 @@ from qingyuan import demo
 from qingyuan.matching.decisions import open_connection
 from qingyuan.matching.models import ConnectionSource, Profile
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.crypto import cipher_for
 from qingyuan.platform.database import connected
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
 from tests.conftest import install_migrated
@@ -35,7 +35,7 @@ class Chat:
 
 async def _connect(settings, phones: list[str]) -> tuple[int, list[str], list[str]]:
     """Connect the first two verified demo members (the showcase includes rejected ones)."""
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         chosen = []
         for phone in phones:

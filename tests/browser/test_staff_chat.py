@@ -16,7 +16,7 @@ from qingyuan.matching.decisions import open_connection
 from qingyuan.matching.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
 from qingyuan.matching.models import ConnectionSource, Profile, ReportReason
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.crypto import cipher_for
 from qingyuan.platform.database import connected
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
 from tests.conftest import install_migrated
@@ -34,7 +34,7 @@ class Staff:
 
 async def _reported_chat(settings, phones: list[str], text: str) -> None:
     """Two verified demo members in a chat; the second reports the first's message."""
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         users = []
         for phone in phones:

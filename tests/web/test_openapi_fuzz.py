@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
-from qingyuan.platform.settings import load_settings
+from qingyuan.settings import load_settings
 from qingyuan.web.app import create_app
 from qingyuan.web.openapi import build_schema
 from qingyuan.web.security import SESSION_COOKIE
