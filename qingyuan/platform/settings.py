@@ -35,7 +35,6 @@ from dotenv import dotenv_values
 from pydantic import (
     BeforeValidator,
     Field,
-    PlainSerializer,
     Secret,
     SecretBytes,
     SecretStr,
@@ -117,9 +116,7 @@ def _pii_keys(value: object) -> object:
 
 
 # Field types as the environment writes them: "5/300", "a, b", "k2:…,k1:…".
-RateLimitSetting = Annotated[
-    RateLimit, NoDecode, BeforeValidator(_rate_limit), PlainSerializer(str, return_type=str)
-]
+RateLimitSetting = Annotated[RateLimit, NoDecode, BeforeValidator(_rate_limit)]
 CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
 PIIKeys = Annotated[Secret[tuple[tuple[str, bytes], ...]], NoDecode, BeforeValidator(_pii_keys)]
 
@@ -143,12 +140,12 @@ def setting(
 
 
 class Section(BaseSettings):
-    """What every section shares: the QINGYUAN_ prefix, frozen values, only the values `load`
-    passes in (the process environment is read there, once, not by each section)."""
+    """What every section shares: frozen values, defaults validated like given ones, and only
+    the values `load` passes in. `load` reads the environment and the env file itself, once:
+    it must see every QINGYUAN_* name to refuse the unknown ones, which pydantic-settings'
+    environment source ignores, and tests pass an environment of their own."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=PREFIX, frozen=True, extra="forbid", validate_default=True
-    )
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     @classmethod
     def settings_customise_sources(
@@ -163,6 +160,7 @@ class Section(BaseSettings):
 
     @classmethod
     def variable(cls, field: str) -> str:
+        """The environment variable of `field`: QINGYUAN_ and its name in capitals."""
         return PREFIX + field.upper()
 
     @classmethod
