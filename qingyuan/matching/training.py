@@ -76,7 +76,7 @@ def _validation(days: np.ndarray) -> np.ndarray:
     return days >= np.quantile(days, 1 - VALIDATION_SHARE)
 
 
-async def train_model(model_dir: Path, today: date, *, min_decisions: int) -> dict[str, Any]:
+async def train_model(model_dir: Path, today: date, min_decisions: int) -> dict[str, Any]:
     """Train on stored decisions, compare with the live model, promote if not worse
     (QINGYUAN_MODEL_MIN_DECISIONS: below that many there is nothing to learn from)."""
     population = await load_population(today)
@@ -148,7 +148,7 @@ async def retrain_job(context: Context = TaskiqDepends()) -> dict[str, Any]:
     try:
         async with lease(kernel.redis, f"model-train:{today.isoformat()}"):
             minimum = matching_settings(kernel.settings).model_min_decisions
-            result = await train_model(model_dir(kernel.settings), today, min_decisions=minimum)
+            result = await train_model(model_dir(kernel.settings), today, minimum)
             await kernel.redis.set(done, "1", ex=TRAINED_MARK_SECONDS)
             return result
     except LeaseHeld:
