@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 
 from qingyuan.platform.settings import (
     PlatformSettings,
@@ -70,6 +70,14 @@ class VerificationSettings(PlatformSettings):
         "members one admin may unmask per window (each with a reason of 10–500 characters)",
     )
 
+    @field_validator("mock_registry")
+    @classmethod
+    def _a_file(cls, path: Path | None) -> Path | None:
+        """A misspelt path must not quietly fall back to the bundled personas."""
+        if path is not None and not path.is_file():
+            raise ValueError(f"no such file: {str(path)!r}")
+        return path
+
     @property
     def in_process(self) -> bool:
         return self.departments_url == "inprocess"
@@ -88,8 +96,8 @@ class VerificationSettings(PlatformSettings):
     def registry(self) -> Path | None:
         """The mock departments' registry: the configured file, else the demo's one in the
         data directory if there is one (None: the bundled personas)."""
-        path = self.mock_registry or self.data_dir / "mock-registry.jsonl"
-        return path if path.is_file() else None
+        demo = self.data_dir / "mock-registry.jsonl"
+        return self.mock_registry or (demo if demo.is_file() else None)
 
     def _derived(self, purpose: str) -> str:
         key = self.secret_key.get_secret_value()

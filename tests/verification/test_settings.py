@@ -65,3 +65,8 @@ def test_the_demo_registry_in_the_data_dir_is_used_when_present(tmp_path):
     given = tmp_path / "citizens.jsonl"
     given.write_text("")
     assert _settings(tmp_path, QINGYUAN_MOCK_REGISTRY=str(given)).registry == given
+
+
+def test_a_registry_path_that_is_no_file_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="QINGYUAN_MOCK_REGISTRY: no such file"):
+        _settings(tmp_path, QINGYUAN_MOCK_REGISTRY=str(tmp_path / "citizen.jsonl"))
