@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from qingyuan.events.settings import EventSettings
+from qingyuan.activities.settings import EventSettings
+from qingyuan.connections.settings import ConnectionSettings
 from qingyuan.matching.settings import MatchingSettings
 from qingyuan.platform.settings import PlatformSettings, is_secret, load
 from qingyuan.verification.settings import VerificationSettings
@@ -24,13 +25,16 @@ from qingyuan.web.settings import WebSettings
 SECTIONS: tuple[type[PlatformSettings], ...] = (
     PlatformSettings,
     VerificationSettings,
+    ConnectionSettings,
     MatchingSettings,
     EventSettings,
     WebSettings,
 )
 
 
-class Settings(WebSettings, EventSettings, MatchingSettings, VerificationSettings):
+class Settings(
+    WebSettings, EventSettings, MatchingSettings, ConnectionSettings, VerificationSettings
+):
     """Every section: the one object a process runs on."""
 
 
