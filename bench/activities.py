@@ -54,7 +54,7 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
     from qingyuan.parts import build_kernel, build_services, connected, migrate
     from qingyuan.platform import accounts
     from qingyuan.platform.models import Role
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
     from qingyuan.verification import registration
     from qingyuan.verification.departments import (
         generate_personas,

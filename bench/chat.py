@@ -90,7 +90,7 @@ async def _seed(env: dict[str, str], pairs: int) -> tuple[list[Pair], str]:
     from qingyuan.matching import Profile
     from qingyuan.parts import build_kernel, connected, migrate
     from qingyuan.platform import accounts
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
 
     settings = load_settings(env, env_file=None)
     await migrate(settings)

@@ -42,7 +42,8 @@ from qingyuan.platform.files import private_file, write_private
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.passwords import hash_with_profile
-from qingyuan.platform.settings import GENERATED_KEYS_FILE, Settings
+from qingyuan.platform.settings import GENERATED_KEYS_FILE
+from qingyuan.settings import Settings
 from qingyuan.verification import Member, VerificationStatus
 from qingyuan.verification.departments import (
     Person,
@@ -240,7 +241,7 @@ async def _seed_members(
     progress: Progress,
 ) -> None:
     """Register the missing members as the registration form does, each with a cheap hash."""
-    policy = verification_settings(kernel.settings).policy_version
+    policy = verification_settings(kernel.settings).consent_policy_version
     missing = [(p, x) for p, x in zip(people, logins, strict=True) if x.phone not in existing]
     if not missing:
         return

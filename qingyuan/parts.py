@@ -52,7 +52,7 @@ from qingyuan.platform import database
 from qingyuan.platform import kernel as platform_kernel
 from qingyuan.platform.encryption import EncryptedColumn
 from qingyuan.platform.kernel import Kernel
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 from qingyuan.verification.settings import verification_settings
 from qingyuan.verification.wiring import VerificationServices
 
@@ -88,7 +88,7 @@ class Part:
     migrations: ModuleType
     jobs: Callable[[], None] = _no_jobs  # imports the modules that declare its jobs
     encrypted_columns: Sequence[EncryptedColumn] = ()
-    settings: Callable[[Settings], object] | None = None  # its settings section, parsed
+    settings: Callable[[PlatformSettings], object] | None = None  # its settings section, parsed
 
     @property
     def app(self) -> database.App:
@@ -145,32 +145,32 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     return database.tortoise_config(database_url, APPS)
 
 
-async def migrate(settings: Settings, *, target: str | None = None) -> None:
+async def migrate(settings: PlatformSettings, *, target: str | None = None) -> None:
     await database.migrate(settings, APPS, target=target)
 
 
-async def pending_migrations(settings: Settings) -> list[str]:
+async def pending_migrations(settings: PlatformSettings) -> list[str]:
     return await database.pending_migrations(settings, APPS)
 
 
-async def ensure_migrated(settings: Settings) -> None:
+async def ensure_migrated(settings: PlatformSettings) -> None:
     await database.ensure_migrated(settings, APPS)
 
 
 @asynccontextmanager
-async def connected(settings: Settings) -> AsyncIterator[None]:
+async def connected(settings: PlatformSettings) -> AsyncIterator[None]:
     async with database.connected(settings, APPS):
         yield
 
 
-def check_settings(settings: Settings) -> None:
+def check_settings(settings: PlatformSettings) -> None:
     """Parse every part's settings section: a malformed value fails here, at start-up."""
     for part in PARTS:
         if part.settings is not None:
             part.settings(settings)
 
 
-def build_kernel(settings: Settings) -> Kernel:
+def build_kernel(settings: PlatformSettings) -> Kernel:
     """The platform's kernel, with every part's jobs declared (this imports the matcher)."""
     for part in PARTS:
         part.jobs()

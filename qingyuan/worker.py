@@ -8,7 +8,7 @@ import signal
 
 from qingyuan.parts import build_kernel, build_services, connected
 from qingyuan.platform.jobs import Worker
-from qingyuan.platform.settings import Settings
+from qingyuan.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -164,5 +164,5 @@ async def cancel(
         registration.cancelled_at = at
         await registration.save(using_db=connection)
         if freed and activity.status == ActivityStatus.SCHEDULED and at < activity.starts_at:
-            await fill_freed_seats(connection, activity, plan, config.offer_hours, at)
+            await fill_freed_seats(connection, activity, plan, config.waitlist_offer_hours, at)
     return registration

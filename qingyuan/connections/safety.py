@@ -5,7 +5,7 @@ loan, or a move to another app where we cannot warn anyone. Real-name verificati
 stop bought accounts, so messages in a young connection are matched against patterns (Chinese
 and English, replaceable by a setting) and the recipient sees a warning beside a flagged one.
 
-Settings (from `Settings.extra`):
+Settings (fields of `connections/settings.py`):
 
 - `QINGYUAN_CHAT_SCAM_PATTERNS`: JSON object, category → list of regular expressions; replaces
   `DEFAULT_SCAM_PATTERNS` (categories without a warning text get the generic one). They are
@@ -24,7 +24,6 @@ Settings (from `Settings.extra`):
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -50,6 +49,7 @@ from qingyuan.connections.models import (
     ReportReason,
     ReportStatus,
 )
+from qingyuan.connections.settings import connection_settings
 from qingyuan.matching.decisions import were_proposed
 from qingyuan.platform import actions, audit, ratelimit
 from qingyuan.platform.actions import AuditAction
@@ -58,7 +58,7 @@ from qingyuan.platform.errors import Conflict, NotFound, RateLimited, Validation
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import User
-from qingyuan.platform.settings import RateLimit, Settings
+from qingyuan.platform.settings import PlatformSettings, RateLimit
 
 DEFAULT_SCAM_PATTERNS: dict[str, list[str]] = {
     "money": [
@@ -133,28 +133,20 @@ def _compile(patterns: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
     }
 
 
-def safety_settings(settings: Settings) -> SafetySettings:
-    """Parse the chat safety settings; a malformed pattern list fails at start-up, loudly."""
-    env = settings.extra
-    raw = env.get("QINGYUAN_CHAT_SCAM_PATTERNS")
-    patterns = json.loads(raw) if raw else DEFAULT_SCAM_PATTERNS
-    if not isinstance(patterns, dict) or not all(
-        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in patterns.values()
-    ):
-        raise ValueError("QINGYUAN_CHAT_SCAM_PATTERNS must map categories to lists of regexes")
+def safety_settings(settings: PlatformSettings) -> SafetySettings:
+    """The chat safety rules of matching's settings section, patterns compiled."""
+    config = connection_settings(settings)
     return SafetySettings(
-        scam_patterns=_compile(patterns),
-        young_connection=timedelta(days=int(env.get("QINGYUAN_CHAT_YOUNG_CONNECTION_DAYS", "14"))),
-        new_member=timedelta(days=int(env.get("QINGYUAN_CHAT_NEW_MEMBER_DAYS", "14"))),
+        scam_patterns=_compile(config.chat_scam_patterns or DEFAULT_SCAM_PATTERNS),
+        young_connection=timedelta(days=config.chat_young_connection_days),
+        new_member=timedelta(days=config.chat_new_member_days),
         limits={
-            Level.ESTABLISHED: RateLimit.parse(
-                env.get("QINGYUAN_RATE_CHAT_ESTABLISHED", "300/3600")
-            ),
-            Level.NEW: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_NEW", "60/3600")),
-            Level.REPORTED: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_REPORTED", "10/3600")),
+            Level.ESTABLISHED: config.rate_chat_established,
+            Level.NEW: config.rate_chat_new,
+            Level.REPORTED: config.rate_chat_reported,
         },
-        max_length=int(env.get("QINGYUAN_CHAT_MAX_LENGTH", "1000")),
-        report_limit=RateLimit.parse(env.get("QINGYUAN_RATE_REPORT", "10/86400")),
+        max_length=config.chat_max_length,
+        report_limit=config.rate_report,
     )
 
 

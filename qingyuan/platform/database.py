@@ -22,7 +22,7 @@ from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
 from qingyuan.platform.files import DIRECTORY_MODE, private_directory, private_file
-from qingyuan.platform.settings import Settings, load_settings
+from qingyuan.platform.settings import PlatformSettings, load
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class App:
     migrations: str
 
 
-_MIGRATING: ContextVar[Settings | None] = ContextVar("qingyuan_migrating", default=None)
+_MIGRATING: ContextVar[PlatformSettings | None] = ContextVar("qingyuan_migrating", default=None)
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -79,7 +79,7 @@ def _connection(database_url: str) -> str | dict[str, Any]:
     return config
 
 
-def _prepare(settings: Settings) -> None:
+def _prepare(settings: PlatformSettings) -> None:
     """The SQLite file and its directory exist, private, before SQLite opens them: SQLite
     creates its -wal and -shm files with the database file's permissions."""
     if settings.uses_sqlite:
@@ -94,7 +94,9 @@ def _prepare(settings: Settings) -> None:
             private_file(path)
 
 
-async def migrate(settings: Settings, apps: Sequence[App], *, target: str | None = None) -> None:
+async def migrate(
+    settings: PlatformSettings, apps: Sequence[App], *, target: str | None = None
+) -> None:
     """Apply every pending migration (idempotent), or migrate to `target` ("app.name"),
     forwards or back; data migrations get the keys of `settings`."""
     _prepare(settings)
@@ -106,13 +108,13 @@ async def migrate(settings: Settings, apps: Sequence[App], *, target: str | None
         await Tortoise.close_connections()
 
 
-def migration_settings() -> Settings:
+def migration_settings() -> PlatformSettings:
     """The settings of the migration run, for data migrations that need the keys: those given
     to `migrate`, or the environment's when Tortoise's own `tortoise migrate` runs them."""
-    return _MIGRATING.get() or load_settings()
+    return _MIGRATING.get() or load(PlatformSettings, strict=False)
 
 
-async def pending_migrations(settings: Settings, apps: Sequence[App]) -> list[str]:
+async def pending_migrations(settings: PlatformSettings, apps: Sequence[App]) -> list[str]:
     """Names of the migrations not yet applied to the configured database."""
     _prepare(settings)
     config = tortoise_config(settings.database_url, apps)
@@ -125,7 +127,7 @@ async def pending_migrations(settings: Settings, apps: Sequence[App]) -> list[st
         await Tortoise.close_connections()
 
 
-async def ensure_migrated(settings: Settings, apps: Sequence[App]) -> None:
+async def ensure_migrated(settings: PlatformSettings, apps: Sequence[App]) -> None:
     pending = await pending_migrations(settings, apps)
     if pending:
         raise DatabaseNotMigrated(
@@ -135,7 +137,7 @@ async def ensure_migrated(settings: Settings, apps: Sequence[App]) -> None:
 
 
 @asynccontextmanager
-async def connected(settings: Settings, apps: Sequence[App]) -> AsyncIterator[None]:
+async def connected(settings: PlatformSettings, apps: Sequence[App]) -> AsyncIterator[None]:
     """The ORM for a command-line task or a job worker (the web app uses RegisterTortoise)."""
     _prepare(settings)
     await Tortoise.init(config=tortoise_config(settings.database_url, apps))

@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from qingyuan.platform.crypto import PIICipher, PIIDecryptionError
+from qingyuan.platform.crypto import PIICipher, PIIDecryptionError, cipher_for
 from qingyuan.platform.database import migration_settings
 
 BATCH_SIZE = 500
@@ -116,7 +116,7 @@ async def rotate_column(
 
 def _migration_cipher() -> PIICipher:
     settings = migration_settings()
-    return PIICipher(settings.pii_keys, settings.blind_index_key)
+    return cipher_for(settings)
 
 
 async def encrypt_plaintext(

@@ -45,7 +45,7 @@ from taskiq_redis import RedisStreamBroker
 from qingyuan.platform import audit
 from qingyuan.platform import redis as redis_urls
 from qingyuan.platform.actions import AuditAction
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ RETRY_BASE_DELAY = 5.0
 RETRY_MAX_DELAY = 600.0
 QUEUE = "qingyuan:jobs"
 GROUP = "qingyuan"
-REDELIVER_SECONDS = 1800.0
 
 
 @dataclass(frozen=True)
@@ -286,13 +285,13 @@ class JobStream(RedisStreamBroker):
         await redis.xtrim(self.queue_name, minid=oldest, approximate=True)
 
 
-def build_broker(settings: Settings, redis: Redis) -> tuple[AsyncBroker, RetryQueue]:
+def build_broker(settings: PlatformSettings, redis: Redis) -> tuple[AsyncBroker, RetryQueue]:
     """The broker with every declared job, and the queue (on `redis`) of delayed retries."""
     url = redis_urls.pool_url(settings.redis_url)
     extra = redis_urls.connection_kwargs(settings.redis_url)
     retries = RetryQueue(redis)
-    redeliver = float(settings.extra.get("QINGYUAN_JOB_REDELIVER_SECONDS", REDELIVER_SECONDS))
-    broker = JobStream(url, redeliver, **extra).with_middlewares(Retries(retries))
+    broker = JobStream(url, settings.job_redeliver_seconds, **extra)
+    broker = broker.with_middlewares(Retries(retries))
     for spec in _registry.values():
         schedule = [{"cron": spec.cron, "cron_offset": settings.timezone}] if spec.cron else []
         broker.register_task(

@@ -9,15 +9,15 @@ from taskiq import AsyncBroker
 
 from qingyuan.platform import passwords
 from qingyuan.platform import redis as redis_client
-from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.crypto import PIICipher, cipher_for
 from qingyuan.platform.jobs import RetryQueue, build_broker
 from qingyuan.platform.sessions import SessionStore
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 
 
 @dataclass
 class Kernel:
-    settings: Settings
+    settings: PlatformSettings
     redis: Redis
     cipher: PIICipher
     sessions: SessionStore
@@ -31,14 +31,14 @@ class Kernel:
         await self.redis.aclose()
 
 
-def build_kernel(settings: Settings) -> Kernel:
+def build_kernel(settings: PlatformSettings) -> Kernel:
     passwords.use_profile(settings.password_profile)
     redis = redis_client.connect(settings.redis_url)
     broker, retries = build_broker(settings, redis)
     kernel = Kernel(
         settings=settings,
         redis=redis,
-        cipher=PIICipher(settings.pii_keys, settings.blind_index_key),
+        cipher=cipher_for(settings),
         sessions=SessionStore(
             redis,
             idle_seconds=settings.session_idle_seconds,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from qingyuan.platform.errors import RateLimited, UserError
-from qingyuan.platform.settings import RateLimit, Settings
+from qingyuan.platform.settings import RateLimit
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,6 @@ async def peek(redis: Redis, bucket: str, rule: RateLimit) -> Verdict:
 
 async def reset(redis: Redis, bucket: str) -> None:
     await redis.delete(f"ratelimit:{bucket}")
-
-
-def rule(settings: Settings, name: str, default: str) -> RateLimit:
-    """The limit `name` (e.g. QINGYUAN_RATE_REPORT) from the settings, `default` if unset."""
-    return RateLimit.parse(settings.extra.get(name, default))
 
 
 @asynccontextmanager

@@ -41,7 +41,7 @@ from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 
 if TYPE_CHECKING:
-    from qingyuan.platform.settings import Settings
+    from qingyuan.platform.settings import PlatformSettings
 
 INT_BOUND = 2**31
 """Every integer a client sends is an id, a count or a size held in a 32-bit column."""
@@ -92,7 +92,7 @@ class Schema(BaseModel):
     validator's own message (`ValueError`, `FieldProblem`) is kept."""
 
     @classmethod
-    def configured(cls, settings: Settings) -> type[Self]:
+    def configured(cls, settings: PlatformSettings) -> type[Self]:
         """This model with its settings-dependent limits; most have none."""
         return cls
 
@@ -217,7 +217,7 @@ def refined(model: type[Model], **fields: Any) -> type[Model]:
     return create_model(model.__name__, __base__=model, __module__=model.__module__, **fields)
 
 
-def configured(model: type[Model], settings: Settings) -> type[Model]:
+def configured(model: type[Model], settings: PlatformSettings) -> type[Model]:
     """`model` with the limits `settings` give it (itself, for models that are not `Schema`)."""
     if issubclass(model, Schema):
         return model.configured(settings)

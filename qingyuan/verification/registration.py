@@ -114,13 +114,15 @@ async def register(kernel: Kernel, body: Registration, client_ip: str) -> tuple[
     """Create a member from a registration body, then queue the department checks."""
     config = verification_settings(kernel.settings)
     limit = await ratelimit.hit(
-        kernel.redis, f"register-ip:{client_ip}", config.registration_limit_ip
+        kernel.redis, f"register-ip:{client_ip}", config.rate_registration_ip
     )
     if not limit.allowed:
         raise RateLimited(limit.retry_after)
     application = validate(kernel, body)
     async with actions.transaction():
-        user, member = await create_member(kernel.cipher, application, config.policy_version)
+        user, member = await create_member(
+            kernel.cipher, application, config.consent_policy_version
+        )
         actions.after_commit(partial(_start_checks, kernel, member.id))
     return user, member
 

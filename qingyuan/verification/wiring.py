@@ -30,13 +30,13 @@ INPROCESS_BASE = "http://departments.inprocess"
 
 def mock_departments_app(config: VerificationSettings) -> Starlette:
     """The six mock departments, agreeing with this platform on clients, audience and keys."""
-    registry = load_registry(config.mock_registry or BUNDLED_REGISTRY)
+    registry = load_registry(config.registry or BUNDLED_REGISTRY)
     return create_departments_app(
         registry,
         DepartmentSettings(
-            audience=config.audience,
-            issuer_base=config.issuer_base,
-            clients={config.client_id: config.client_secret},
+            audience=config.attestation_audience,
+            issuer_base=config.departments_issuer,
+            clients={config.departments_client_id: config.client_secret},
             subject_key=config.subject_key,
         ),
     )
@@ -67,12 +67,14 @@ class VerificationServices:
             base, transport = INPROCESS_BASE, asgi_transport(self.mock_app)
         endpoints = mock_endpoints(
             base,
-            issuer_base=config.issuer_base,
-            client_id=config.client_id,
+            issuer_base=config.departments_issuer,
+            client_id=config.departments_client_id,
             client_secret=config.client_secret,
         )
         verifier = AttestationVerifier(
-            audience=config.audience, subject_key=config.subject_key, redis=self.kernel.redis
+            audience=config.attestation_audience,
+            subject_key=config.subject_key,
+            redis=self.kernel.redis,
         )
         return DepartmentClients(
             endpoints, verifier=verifier, transport=transport, timeout=config.department_timeout

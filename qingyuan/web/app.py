@@ -19,7 +19,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from qingyuan.parts import build_kernel, build_services, ensure_migrated, tortoise_config
 from qingyuan.platform.jobs import Worker
-from qingyuan.platform.settings import Settings, deploy_problems, load_settings
+from qingyuan.platform.settings import deploy_problems
+from qingyuan.settings import Settings, load_settings
 from qingyuan.web.bodies import BodyLimitMiddleware
 from qingyuan.web.errors import EXCEPTION_HANDLERS
 from qingyuan.web.middleware import LocaleMiddleware, MetricsMiddleware, SecurityHeadersMiddleware

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 import qingyuan
 from qingyuan.platform.schemas import Error
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 from qingyuan.platform.validation import configured
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -64,11 +64,13 @@ class ApiRoute(Route):
         self.authenticated = authenticated
         self.csrf = csrf and method not in ("GET", "HEAD")
 
-    def body_model(self, settings: Settings) -> type[BaseModel] | None:
+    def body_model(self, settings: PlatformSettings) -> type[BaseModel] | None:
         """The model that validates this route's JSON body, with the app's limits."""
         return configured(self.body, settings) if isinstance(self.body, type) else None
 
-    def models(self, settings: Settings) -> Iterator[tuple[type[BaseModel], JsonSchemaMode]]:
+    def models(
+        self, settings: PlatformSettings
+    ) -> Iterator[tuple[type[BaseModel], JsonSchemaMode]]:
         """Every model this route's description needs, and in which direction."""
         described_as: list[tuple[Any, JsonSchemaMode]] = [
             (self.body, "validation"),
@@ -79,7 +81,7 @@ class ApiRoute(Route):
             if isinstance(described, type):
                 yield configured(described, settings), mode
 
-    def operation(self, settings: Settings, refs: Refs) -> dict[str, Any]:
+    def operation(self, settings: PlatformSettings, refs: Refs) -> dict[str, Any]:
         operation: dict[str, Any] = {
             "summary": self.summary,
             "operationId": getattr(self.endpoint, "__name__", self.path),
@@ -117,7 +119,7 @@ class ApiRoute(Route):
             implied.append(422)
         return implied
 
-    def _parameters(self, settings: Settings) -> list[dict[str, Any]]:
+    def _parameters(self, settings: PlatformSettings) -> list[dict[str, Any]]:
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
             for name in self.param_convertors
@@ -136,7 +138,7 @@ class ApiRoute(Route):
 
 
 def _query_parameters(
-    query: type[BaseModel] | dict[str, dict[str, Any]] | None, settings: Settings
+    query: type[BaseModel] | dict[str, dict[str, Any]] | None, settings: PlatformSettings
 ) -> list[dict[str, Any]]:
     if query is None:
         return []
@@ -168,7 +170,7 @@ class Refs:
         self._refs = refs
         self.components: dict[str, Any] = definitions.get("$defs", {})
 
-    def of(self, described: Described, settings: Settings, mode: JsonSchemaMode) -> Any:
+    def of(self, described: Described, settings: PlatformSettings, mode: JsonSchemaMode) -> Any:
         if isinstance(described, type):
             return self._refs[(configured(described, settings), mode)]
         return described
@@ -188,7 +190,7 @@ def api_routes(routes: Iterable[BaseRoute]) -> Iterator[ApiRoute]:
         yield from api_routes(getattr(route, "routes", ()))
 
 
-def build_schema(routes: Iterable[BaseRoute], settings: Settings) -> dict[str, Any]:
+def build_schema(routes: Iterable[BaseRoute], settings: PlatformSettings) -> dict[str, Any]:
     api = list(api_routes(routes))
     refs = Refs(
         [(Error, "serialization"), *(model for route in api for model in route.models(settings))]

@@ -26,7 +26,7 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.sessions import Session
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 from qingyuan.verification import Member
 from qingyuan.verification.status import check_verified, member_with_user
 from qingyuan.web.bodies import read_form
@@ -53,7 +53,7 @@ def services_of(connection: HTTPConnection) -> Services:
     return cast(Services, connection.app.state.services)
 
 
-def session_cookie_name(settings: Settings) -> str:
+def session_cookie_name(settings: PlatformSettings) -> str:
     """`__Host-qy_session` where cookies must be Secure, `qy_session` in plain-http dev."""
     return SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE
 
@@ -110,7 +110,7 @@ def anonymous_id(request: Request) -> str:
 
 
 def _anonymous_token(request: Request, anon_id: str) -> str:
-    key = kernel_of(request).settings.secret_key
+    key = kernel_of(request).settings.secret_key.get_secret_value()
     return hmac.new(key, f"csrf\x00{anon_id}".encode(), hashlib.sha256).hexdigest()
 
 

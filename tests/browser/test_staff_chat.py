@@ -18,7 +18,7 @@ from qingyuan.connections.pairs import open_connection
 from qingyuan.matching import Profile
 from qingyuan.parts import connected
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.crypto import cipher_for
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
 from tests.conftest import install_migrated
 
@@ -35,7 +35,7 @@ class Staff:
 
 async def _reported_chat(settings, phones: list[str], text: str) -> None:
     """Two verified demo members in a chat; the second reports the first's message."""
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         users = []
         for phone in phones:

@@ -11,7 +11,7 @@ import pytest
 from tortoise.connection import get_connection
 
 from qingyuan.parts import connected, migrate
-from qingyuan.platform.settings import load_settings
+from qingyuan.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
-from qingyuan.platform.settings import load_settings
 from qingyuan.platform.validation import Schema
+from qingyuan.settings import load_settings
 from qingyuan.web.app import create_app
 from qingyuan.web.openapi import ApiRoute, api_routes, build_schema
 from qingyuan.web.security import SESSION_COOKIE

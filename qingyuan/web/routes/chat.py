@@ -35,6 +35,7 @@ from qingyuan.web.security import (
     services_of,
     session_cookie_name,
 )
+from qingyuan.web.settings import web_settings
 from qingyuan.web.templating import render
 
 MESSAGE_SCHEMA: dict[str, Any] = {
@@ -334,7 +335,7 @@ async def chat_socket(websocket: WebSocket) -> None:
     if not _same_origin(websocket) or (user := await _socket_user(kernel, session_id)) is None:
         await websocket.close(code=1008)
         return
-    check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
+    check = web_settings(kernel.settings).chat_session_check_seconds
     loop = asyncio.get_running_loop()
     async with hub_of(websocket).listen(user.id) as queue:
         await websocket.accept()

@@ -17,6 +17,7 @@ from qingyuan.platform.sessions import Session
 from qingyuan.platform.validation import validate
 from qingyuan.verification import Member, registration, review
 from qingyuan.verification.schemas import AppealIn, Registered, Registration, VerificationOut
+from qingyuan.verification.settings import verification_settings
 from qingyuan.verification.status import verification_json
 from qingyuan.web.bodies import parse_json, read_form
 from qingyuan.web.openapi import ApiRoute
@@ -74,7 +75,7 @@ async def _appeal(request: Request, member: Member, text: str) -> None:
     """Appeal, at most QINGYUAN_RATE_APPEAL times per window: an upheld appeal may be made
     again, but not in a flood that buries the review queue."""
     kernel = kernel_of(request)
-    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_APPEAL", "3/2592000")
+    limit = verification_settings(kernel.settings).rate_appeal
     too_many = _("You have appealed several times recently. Please wait before appealing again.")
     async with ratelimit.attempt(kernel.redis, f"appeal:{member.id}", limit, too_many):
         await review.appeal(kernel.cipher, member, text)
@@ -200,7 +201,7 @@ async def unmask_member(request: Request) -> Response:
     admin = await logged_in_user(request)
     form = await read_form(request)
     kernel = kernel_of(request)
-    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_UNMASK", "30/3600")
+    limit = verification_settings(kernel.settings).rate_unmask
     too_many = _("You have unmasked many members recently. Please wait a while.")
     try:
         async with ratelimit.attempt(kernel.redis, f"unmask:{admin.id}", limit, too_many):
