@@ -39,8 +39,8 @@ from bench.ports import free_port, port_open
 @dataclass
 class Pair:
     connection_id: int
-    sender_phone: str
-    recipient_phone: str
+    sender: tuple[str, str]  # phone, password (every demo login has its own)
+    recipient: tuple[str, str]
 
 
 @dataclass
@@ -82,7 +82,7 @@ async def _drop_database(server_url: str, database_url: str) -> None:
         await conn.close()
 
 
-async def _seed(env: dict[str, str], pairs: int) -> tuple[list[Pair], str]:
+async def _seed(env: dict[str, str], pairs: int) -> list[Pair]:
     """Demo members (verified through the mock departments), connected two by two."""
     from qingyuan import demo
     from qingyuan.matching.decisions import open_connection
@@ -105,10 +105,15 @@ async def _seed(env: dict[str, str], pairs: int) -> tuple[list[Pair], str]:
         result = []
         for (a, login_a), (b, login_b) in zip(verified[0::2], verified[1::2], strict=False):
             connection = await open_connection(a.id, b.id, ConnectionSource.MATCH)
-            result.append(Pair(connection.id, login_a.phone, login_b.phone))
+            result.append(
+                Pair(
+                    connection.id,
+                    (login_a.phone, login_a.password),
+                    (login_b.phone, login_b.password),
+                )
+            )
     await kernel.close()
-    password = next(item.password for item in logins if item.role == "member")
-    return result[:pairs], password
+    return result[:pairs]
 
 
 def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
@@ -125,7 +130,8 @@ def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
-async def _session(port: int, phone: str, password: str) -> tuple[str, str]:
+async def _session(port: int, login: tuple[str, str]) -> tuple[str, str]:
+    phone, password = login
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         response = await client.post("/api/v1/session", json={"phone": phone, "password": password})
         response.raise_for_status()
@@ -182,12 +188,10 @@ async def _socket_reader(port: int, cookie: str, timings: Timings, ready: asynci
                 timings.received(event["message"]["text"].split(" ")[1])
 
 
-async def measure_qingyuan(
-    ports: tuple[int, int], pairs: list[Pair], password: str, seconds: float
-) -> LoadResult:
+async def measure_qingyuan(ports: tuple[int, int], pairs: list[Pair], seconds: float) -> LoadResult:
     port_a, port_b = ports
-    senders = [await _session(port_a, p.sender_phone, password) for p in pairs]
-    recipients = [await _session(port_b, p.recipient_phone, password) for p in pairs]
+    senders = [await _session(port_a, p.sender) for p in pairs]
+    recipients = [await _session(port_b, p.recipient) for p in pairs]
     timings = Timings()
     readies = [asyncio.Event() for _ in pairs]
     readers = [
@@ -292,10 +296,10 @@ def main() -> None:
                 "QINGYUAN_RATE_CHAT_NEW": "100000000/3600",
                 "QINGYUAN_RATE_LOGIN_IP": "100000/900",
             }
-            pairs, password = asyncio.run(_seed(env, args.pairs))
+            pairs = asyncio.run(_seed(env, args.pairs))
             workers = [_start_worker(env), _start_worker(env)]
             ports = (workers[0][1], workers[1][1])
-            qingyuan = asyncio.run(measure_qingyuan(ports, pairs, password, args.seconds))
+            qingyuan = asyncio.run(measure_qingyuan(ports, pairs, args.seconds))
             redis_only = asyncio.run(measure_redis(args.redis, len(pairs), args.seconds))
     finally:
         for process, _ in workers:
