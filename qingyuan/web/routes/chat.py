@@ -1,33 +1,35 @@
 """Chat per connection: pages with a plain form, the JSON API, and the live WebSocket.
 
-The WebSocket only delivers (`/ws/chat`, one per browser tab, for all of a member's
-connections); sending goes through the same POST as the form and the API, so validation, rate
-limits and scam checks live in one place. Without WebSocket the page polls the API.
+The WebSocket (`/ws/chat`, one per browser tab, for all of a member's connections) delivers,
+and also takes messages: a `send` frame goes through the same `chat.send` as the form and the
+API (validation, rate limit, scam check in one place), with what the socket already knows
+about its member kept between messages (`chat.Sender`). Without WebSocket the page polls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from qingyuan.matching import chat, safety
 from qingyuan.matching.cards import member_card
 from qingyuan.matching.models import Report, ReportReason
-from qingyuan.platform import ratelimit
-from qingyuan.platform.errors import NotFound, UserError
+from qingyuan.platform import ratelimit, realtime
+from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
-from qingyuan.verification.models import AppealStatus, Member
-from qingyuan.verification.status import ensure_verified
+from qingyuan.verification.status import Standing, verified_standing
 from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.errors import error_body
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.security import guard, kernel_of, logged_in_user, session_cookie_name
 from qingyuan.web.templating import render
@@ -73,10 +75,10 @@ def rules_of(kernel: Kernel) -> safety.SafetySettings:
     return kernel.extensions["chat.safety"]
 
 
-def hub_of(kernel: Kernel) -> chat.ChatHub:
-    if "chat.hub" not in kernel.extensions:
-        kernel.extensions["chat.hub"] = chat.ChatHub(kernel.redis)
-    return kernel.extensions["chat.hub"]
+def hub_of(kernel: Kernel) -> realtime.Hub:
+    if "realtime.hub" not in kernel.extensions:
+        kernel.extensions["realtime.hub"] = realtime.Hub(kernel.redis)
+    return kernel.extensions["realtime.hub"]
 
 
 async def verified_member(request: Request) -> User:
@@ -84,34 +86,26 @@ async def verified_member(request: Request) -> User:
     return (await _verified(request))[0]
 
 
-async def _verified(request: Request) -> tuple[User, Member]:
-    """The member and their verification, looked up once per request."""
+async def _verified(request: Request) -> tuple[User, Standing]:
+    """The member and their verification's standing, looked up once per request."""
     user = await logged_in_user(request)
     if user.role != Role.MEMBER:
         raise NotFound()
     cache = request.scope.setdefault("qingyuan", {})
-    if "member" not in cache:
-        cache["member"] = await ensure_verified(user)
-    return user, cache["member"]
+    if "standing" not in cache:
+        cache["standing"] = await verified_standing(user)
+    return user, cache["standing"]
 
 
 async def _send(request: Request, text: Any) -> dict[str, Any]:
-    """Send as the current member, at the message rate of their verification level."""
-    user, member = await _verified(request)
+    """Send as the current member (the chat service grades their message rate)."""
+    user, standing = await _verified(request)
     kernel = kernel_of(request)
     rules = rules_of(kernel)
-    via_appeal = member.appeal_status == AppealStatus.APPROVED
-    level = await safety.level_of(rules, user.id, member.verified_at, via_appeal)
-    message = await chat.send_message(
-        kernel.redis,
-        kernel.cipher,
-        rules,
-        user.id,
-        level,
-        request.path_params["connection_id"],
-        text,
-    )
-    return chat.for_viewer(chat.wire(kernel.cipher, message), user.id)
+    sender = await chat.sender(rules, user.id, standing)
+    connection_id = request.path_params["connection_id"]
+    sent = await chat.send(kernel.redis, kernel.cipher, rules, sender, connection_id, text)
+    return chat.for_viewer(sent, user.id)
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -308,7 +302,7 @@ def _same_origin(websocket: WebSocket) -> bool:
     return (parts.scheme, parts.netloc) == (scheme, websocket.url.netloc)
 
 
-async def _socket_user(kernel: Kernel, session_id: str | None) -> User | None:
+async def _socket_member(kernel: Kernel, session_id: str | None) -> tuple[User, Standing] | None:
     """The member behind a socket's session while they may still chat: the session lives, the
     account is an active member's, and the verification holds (consent can be withdrawn and a
     re-check can fail while a socket is open)."""
@@ -319,64 +313,109 @@ async def _socket_user(kernel: Kernel, session_id: str | None) -> User | None:
     if user is None:
         return None
     try:
-        await ensure_verified(user)
+        return user, await verified_standing(user)
     except UserError:
         return None
-    return user
 
 
 async def chat_socket(websocket: WebSocket) -> None:
     """Deliver this member's chat events as JSON: `message` (as this member sees it),
-    `read` and `ended`. Refused before the handshake without a same-site Origin and a session;
-    closed when the account is suspended (`revoked`), or when the check that runs every
-    QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15), busy or quiet, finds the session ended (logout,
-    expiry) or the member no longer verified or active."""
+    `read` and `ended`; take `send` frames (`chat_send_frame`). Refused before the handshake
+    without a same-site Origin and a session; closed when the account is suspended
+    (`revoked`), or when the check that runs every QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15),
+    busy or quiet, finds the session ended (logout, expiry) or the member no longer verified
+    or active. That check also re-grades the member's message rate; until it runs, a socket
+    sends at the rate it last knew (a report filed meanwhile lowers it within the period)."""
     kernel: Kernel = websocket.app.state.kernel
     session_id = websocket.cookies.get(session_cookie_name(kernel.settings))
-    if not _same_origin(websocket) or (user := await _socket_user(kernel, session_id)) is None:
+    member = await _socket_member(kernel, session_id) if _same_origin(websocket) else None
+    if member is None:
         await websocket.close(code=1008)
         return
+    user, rules = member[0], rules_of(kernel)
+    sender = await chat.sender(rules, user.id, member[1])
     check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
     loop = asyncio.get_running_loop()
     async with hub_of(kernel).listen(user.id) as queue:
         await websocket.accept()
-        closed = asyncio.create_task(_wait_closed(websocket))
+        frame = asyncio.create_task(_next_frame(websocket))
         getter: asyncio.Task | None = None
         next_check = loop.time() + check
         try:
-            while not closed.done():
+            while True:
                 getter = getter or asyncio.create_task(queue.get())
                 done, _ = await asyncio.wait(
-                    {getter, closed},
+                    {getter, frame},
                     timeout=max(next_check - loop.time(), 0),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
-                if closed in done:
-                    break
                 if loop.time() >= next_check:  # still logged in, active and verified?
-                    if await _socket_user(kernel, session_id) is None:
+                    if (member := await _socket_member(kernel, session_id)) is None:
                         await websocket.close(code=1008)
                         break
+                    await sender.refresh(rules, member[1])
                     next_check = loop.time() + check
+                if frame in done:
+                    if (text := frame.result()) is None:  # the client left
+                        break
+                    if (reply := await _socket_send(kernel, sender, text)) is not None:
+                        await websocket.send_json(reply)
+                    frame = asyncio.create_task(_next_frame(websocket))
                 if getter not in done:
                     continue
                 event, getter = getter.result(), None
                 if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
                     await websocket.close(code=1013 if event["type"] == "overflow" else 1008)
                     break
+                if event["type"] == "ended":
+                    chat.forget_chat(sender, event["connection_id"])
                 await websocket.send_json(_for_socket(event, user.id))
         finally:
-            for task in (getter, closed):
+            for task in (getter, frame):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
 
-async def _wait_closed(websocket: WebSocket) -> None:
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await websocket.receive_text()  # clients send nothing we act on; pings keep alive
+async def _next_frame(websocket: WebSocket) -> str | None:
+    """The client's next text frame; None once it has gone (binary frames are not ours)."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        if message.get("text") is not None:
+            return message["text"]
+
+
+async def _socket_send(kernel: Kernel, sender: chat.Sender, frame: str) -> dict[str, Any] | None:
+    """A `send` frame, `{"type": "send", "connection_id", "text", "ref"}`, sent as the POST
+    would send it; the reply echoes `ref` (any JSON value the client picks, to pair replies
+    with frames): `{"type": "sent", "ref", "message"}` with the message as the POST returns it,
+    or `{"type": "refused", "ref", "status", "error"}` with the status and error body the POST
+    would answer (and `retry_after` when rate-limited). Other frames (keep-alives) get none."""
+    try:
+        data = json.loads(frame)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("type") != "send":
+        return None
+    ref = data.get("ref")
+    try:
+        connection_id = data.get("connection_id")
+        if not isinstance(connection_id, int) or isinstance(connection_id, bool):
+            whole = _("Must be a whole number, 0 or more.")
+            raise ValidationFailed(fields={"connection_id": whole})
+        rules = rules_of(kernel)
+        sent = await chat.send(
+            kernel.redis, kernel.cipher, rules, sender, connection_id, data.get("text")
+        )
+    except UserError as error:
+        reply = {"type": "refused", "ref": ref, "status": error.status, "error": error_body(error)}
+        if isinstance(error, RateLimited):
+            reply["retry_after"] = error.retry_after
+        return reply
+    return {"type": "sent", "ref": ref, "message": chat.for_viewer(sent, sender.user_id)}
 
 
 def _for_socket(event: dict[str, Any], viewer_id: int) -> dict[str, Any]:
