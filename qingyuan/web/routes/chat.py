@@ -29,6 +29,7 @@ from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.status import Standing, verified_standing
 from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.convertors import MAX_ID
 from qingyuan.web.errors import error_body
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.security import guard, kernel_of, logged_in_user, session_cookie_name
@@ -406,6 +407,8 @@ async def _socket_send(kernel: Kernel, sender: chat.Sender, frame: str) -> dict[
         if not isinstance(connection_id, int) or isinstance(connection_id, bool):
             whole = _("Must be a whole number, 0 or more.")
             raise ValidationFailed(fields={"connection_id": whole})
+        if not 0 <= connection_id < MAX_ID:  # as the `{connection_id:id}` routes: no such chat
+            raise NotFound()
         rules = rules_of(kernel)
         sent = await chat.send(
             kernel.redis, kernel.cipher, rules, sender, connection_id, data.get("text")
