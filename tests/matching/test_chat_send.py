@@ -117,13 +117,14 @@ def monitored(redis_url: str) -> Iterator[list[dict[str, Any]]]:
     """What the Redis server itself executed in the test's database while the block ran
     (MONITOR), ended by a marker command; commands run by a script have client_type lua."""
     server = redis.Redis.from_url(redis_url, decode_responses=True)
+    watching = redis.Redis.from_url(redis_url, decode_responses=True)  # a connection of its own
     db = server.connection_pool.connection_kwargs.get("db", 0)
     seen: list[dict[str, Any]] = []
     marker = "end-of-monitored-block"
     started = threading.Event()
 
     def watch() -> None:
-        with server.monitor() as monitor:
+        with watching.monitor() as monitor:
             started.set()
             for item in monitor.listen():
                 if item["command"] == f"ECHO {marker}":
@@ -131,6 +132,7 @@ def monitored(redis_url: str) -> Iterator[list[dict[str, Any]]]:
                 if int(item["db"]) == db:
                     seen.append(item)
 
+    server.ping()  # this client's connection (and its SELECT) made before MONITOR starts
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     started.wait(5)
@@ -141,6 +143,7 @@ def monitored(redis_url: str) -> Iterator[list[dict[str, Any]]]:
         server.echo(marker)
         watcher.join(10)
         server.close()
+        watching.close()
     seen[:] = [item for item in seen if item["command"] != "PING"]
 
 
