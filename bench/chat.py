@@ -1,16 +1,19 @@
 """Chat delivery across two web workers, against Redis pub/sub alone, in the same run.
 
 Qingyuan: two `uvicorn --factory qingyuan.web.app:create_app` processes (A and B) on
-PostgreSQL and Redis. `--pairs` connected members: each sender POSTs messages to worker A in
-a closed loop (one keep-alive connection each); each recipient holds a WebSocket on worker B.
-Latency is from the start of the POST to the WebSocket frame on B: validation, the scam
-check, the rate limit, the INSERT, the publish, the hub's fan-out and the socket write.
+PostgreSQL and Redis. `--pairs` connected members: each sender sends messages to worker A in
+a closed loop, each recipient holds a WebSocket on worker B. `--send socket` (the default, as
+the chat page does): `send` frames on the sender's own WebSocket, each waiting for its `sent`
+reply; `--send post`: POSTs, one keep-alive connection each. Latency is from the send to the
+WebSocket frame on B: validation, the scam check, the rate limit, the INSERT, the publish, the
+hub's fan-out and the socket write.
 
 Reference: the same number of publishers and subscribers on Redis pub/sub directly (one
 channel per recipient, the same JSON payload), from the same client process — the floor the
 delivery path is built on.
 
-    python -m bench.chat [--pairs 20] [--seconds 10] [--redis redis://127.0.0.1:6379/14]
+    python -m bench.chat [--pairs 20] [--seconds 10] [--send socket|post]
+                         [--redis redis://127.0.0.1:6379/14]
                          [--postgres postgres://postgres@127.0.0.1:5432/postgres]
 """
 
@@ -176,6 +179,30 @@ async def _post_loop(
     return sent
 
 
+async def _socket_send_loop(
+    port: int, pair: Pair, session: tuple[str, str], stop_at: float, timings: Timings
+) -> int:
+    """One sender on its own WebSocket: a `send` frame, then its reply, in a closed loop (the
+    sender's copies of its messages arrive on the same socket and are skipped)."""
+    url, origin = f"ws://127.0.0.1:{port}/ws/chat", f"http://127.0.0.1:{port}"
+    cookie = {"Cookie": f"qy_session={session[0]}"}
+    sent = 0
+    async with connect(url, origin=origin, additional_headers=cookie) as ws:
+        while time.perf_counter() < stop_at:
+            token = f"{pair.connection_id}:{sent}"
+            text = f"bench {token} 周末一起去爬山吗？"
+            frame = {"type": "send", "connection_id": pair.connection_id, "text": text}
+            timings.sent[token] = time.perf_counter()
+            await ws.send(json.dumps({**frame, "ref": sent}))
+            while (reply := json.loads(await ws.recv()))["type"] not in ("sent", "refused"):
+                pass
+            if reply["type"] != "sent":
+                timings.errors += 1
+                timings.sent.pop(token, None)
+            sent += 1
+    return sent
+
+
 async def _socket_reader(port: int, cookie: str, timings: Timings, ready: asyncio.Event) -> None:
     url, origin = f"ws://127.0.0.1:{port}/ws/chat", f"http://127.0.0.1:{port}"
     async with connect(
@@ -188,7 +215,9 @@ async def _socket_reader(port: int, cookie: str, timings: Timings, ready: asynci
                 timings.received(event["message"]["text"].split(" ")[1])
 
 
-async def measure_qingyuan(ports: tuple[int, int], pairs: list[Pair], seconds: float) -> LoadResult:
+async def measure_qingyuan(
+    ports: tuple[int, int], pairs: list[Pair], seconds: float, via: str
+) -> LoadResult:
     port_a, port_b = ports
     senders = [await _session(port_a, p.sender) for p in pairs]
     recipients = [await _session(port_b, p.recipient) for p in pairs]
@@ -201,9 +230,10 @@ async def measure_qingyuan(ports: tuple[int, int], pairs: list[Pair], seconds: f
     await asyncio.gather(*(ready.wait() for ready in readies))
     started = time.perf_counter()
     stop_at = started + seconds
+    loop = _socket_send_loop if via == "socket" else _post_loop
     await asyncio.gather(
         *(
-            _post_loop(port_a, pair, session, stop_at, timings)
+            loop(port_a, pair, session, stop_at, timings)
             for pair, session in zip(pairs, senders, strict=True)
         )
     )
@@ -278,6 +308,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--send", choices=("socket", "post"), default="socket")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -299,7 +330,7 @@ def main() -> None:
             pairs = asyncio.run(_seed(env, args.pairs))
             workers = [_start_worker(env), _start_worker(env)]
             ports = (workers[0][1], workers[1][1])
-            qingyuan = asyncio.run(measure_qingyuan(ports, pairs, args.seconds))
+            qingyuan = asyncio.run(measure_qingyuan(ports, pairs, args.seconds, args.send))
             redis_only = asyncio.run(measure_redis(args.redis, len(pairs), args.seconds))
     finally:
         for process, _ in workers:
@@ -309,6 +340,7 @@ def main() -> None:
     report = {
         "pairs": len(pairs),
         "seconds": args.seconds,
+        "send": args.send,
         "qingyuan_two_workers": _summary(qingyuan),
         "redis_pubsub_alone": _summary(redis_only),
         "ratio_messages_per_s": round(qingyuan.rps / redis_only.rps, 4),
