@@ -11,6 +11,7 @@ socket is open, so a message costs two queries and one Redis round trip.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,6 +103,9 @@ class Sender:
     user_id: int
     level: safety.Level
     chats: dict[int, OpenChat] = field(default_factory=dict)
+    # Names this sender in the events of its messages (`via`), so the socket that sent one can
+    # skip its own copy; the member's other devices show it.
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
     # Until when (time.monotonic) this member's message limit is known to be full; None while
     # this sender has not looked.
     full_until: float | None = None
@@ -168,7 +172,7 @@ async def send(
     if data is None:
         forget_chat(sender, chat.id)
         await _refuse(chat)
-    event = {"type": "message", "message": data}
+    event = {"type": "message", "message": data, "via": sender.token}
     verdict = await realtime.publish_counted(
         redis, bucket, limit, event, sender.user_id, chat.other_id
     )

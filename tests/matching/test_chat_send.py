@@ -245,18 +245,20 @@ def test_the_rate_limit_holds_across_sockets_and_refused_messages_are_not_kept(
 
 
 def test_socket_messages_keep_their_order_and_dedupe_by_id(client, pair):
-    """Frames are handled one after another, so a burst keeps its order in ids; the sender's
-    own copy arrives twice (the reply and its channel's event) with the same id, which is
-    what clients dedupe by; a reconnecting client catches up with ?after=."""
-    with member_socket(client, pair.a) as socket:
+    """Frames are handled one after another, so a burst keeps its order in ids. The socket
+    that sent a message gets it once (the reply); the member's other devices get it as an
+    event with the same id (clients dedupe by id); a reconnecting client catches up with
+    ?after=."""
+    with member_socket(client, pair.a) as laptop, member_socket(client, pair.a) as phone:
         for n in range(5):
-            socket.send_json(
+            phone.send_json(
                 {"type": "send", "connection_id": pair.connection_id, "text": f"m{n}", "ref": n}
             )
-        frames = [receive(socket) for _ in range(10)]
-    replies = [f for f in frames if f["type"] == "sent"]
-    events = [f for f in frames if f["type"] == "message"]
-    assert [r["ref"] for r in replies] == list(range(5))
+        replies = [receive(phone) for _ in range(5)]
+        events = [receive(laptop) for _ in range(5)]
+        phone.send_json({"type": "send", "connection_id": pair.connection_id, "text": "last"})
+        assert receive(phone)["type"] == "sent"  # no copy of m0…m4 came before it
+    assert [(r["type"], r["ref"]) for r in replies] == [("sent", n) for n in range(5)]
     ids = [r["message"]["id"] for r in replies]
     assert ids == sorted(ids) and len(set(ids)) == 5
     assert [e["message"]["id"] for e in events] == ids
@@ -265,7 +267,7 @@ def test_socket_messages_keep_their_order_and_dedupe_by_id(client, pair):
     caught_up = client.get(
         f"/api/v1/connections/{pair.connection_id}/messages", params={"after": ids[1]}
     ).json()
-    assert [m["text"] for m in caught_up["messages"]] == ["m2", "m3", "m4"]
+    assert [m["text"] for m in caught_up["messages"]] == ["m2", "m3", "m4", "last"]
 
 
 def test_bad_send_frames_are_refused_like_the_post_and_others_ignored(client, pair):

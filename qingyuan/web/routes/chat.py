@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from qingyuan.matching import chat, safety
 from qingyuan.matching.cards import member_card
@@ -321,62 +321,74 @@ async def _socket_member(kernel: Kernel, session_id: str | None) -> tuple[User, 
 
 async def chat_socket(websocket: WebSocket) -> None:
     """Deliver this member's chat events as JSON: `message` (as this member sees it),
-    `read` and `ended`; take `send` frames (`chat_send_frame`). Refused before the handshake
+    `read` and `ended`; take `send` frames (`_socket_send`). Refused before the handshake
     without a same-site Origin and a session; closed when the account is suspended
     (`revoked`), or when the check that runs every QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15),
     busy or quiet, finds the session ended (logout, expiry) or the member no longer verified
-    or active. That check also re-grades the member's message rate; until it runs, a socket
-    sends at the rate it last knew (a report filed meanwhile lowers it within the period)."""
+    or active. That check also re-grades the member's message rate: until it runs, a socket
+    sends at the rate it last knew (a report filed meanwhile lowers it within the period).
+
+    Three loops share the socket until one ends: delivering events, taking frames, and the
+    check; each frame is handled before the next is read, so one socket's messages keep
+    their order."""
     kernel: Kernel = websocket.app.state.kernel
     session_id = websocket.cookies.get(session_cookie_name(kernel.settings))
     member = await _socket_member(kernel, session_id) if _same_origin(websocket) else None
     if member is None:
         await websocket.close(code=1008)
         return
-    user, rules = member[0], rules_of(kernel)
-    sender = await chat.sender(rules, user.id, member[1])
-    check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
-    loop = asyncio.get_running_loop()
-    async with hub_of(kernel).listen(user.id) as queue:
+    sender = await chat.sender(rules_of(kernel), member[0].id, member[1])
+    async with hub_of(kernel).listen(sender.user_id) as queue:
         await websocket.accept()
-        frame = asyncio.create_task(_next_frame(websocket))
-        getter: asyncio.Task | None = None
-        next_check = loop.time() + check
+        loops = [
+            asyncio.create_task(_deliver(websocket, queue, sender)),
+            asyncio.create_task(_take_frames(websocket, kernel, sender)),
+            asyncio.create_task(_check(kernel, session_id, sender)),
+        ]
         try:
-            while True:
-                getter = getter or asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait(
-                    {getter, frame},
-                    timeout=max(next_check - loop.time(), 0),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if loop.time() >= next_check:  # still logged in, active and verified?
-                    if (member := await _socket_member(kernel, session_id)) is None:
-                        await websocket.close(code=1008)
-                        break
-                    await sender.refresh(rules, member[1])
-                    next_check = loop.time() + check
-                if frame in done:
-                    if (text := frame.result()) is None:  # the client left
-                        break
-                    if (reply := await _socket_send(kernel, sender, text)) is not None:
-                        await websocket.send_json(reply)
-                    frame = asyncio.create_task(_next_frame(websocket))
-                if getter not in done:
-                    continue
-                event, getter = getter.result(), None
-                if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
-                    await websocket.close(code=1013 if event["type"] == "overflow" else 1008)
-                    break
-                if event["type"] == "ended":
-                    chat.forget_chat(sender, event["connection_id"])
-                await websocket.send_json(_for_socket(event, user.id))
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
+            code = next(iter(done)).result()
+            if code is not None:
+                await websocket.close(code=code)
+        except WebSocketDisconnect:
+            pass  # the client left while we wrote to it
         finally:
-            for task in (getter, frame):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            for task in loops:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+async def _deliver(
+    websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sender: chat.Sender
+) -> int:
+    """Events to the client until one closes the socket; returns the close code."""
+    while True:
+        event = await queue.get()
+        if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
+            return 1013 if event["type"] == "overflow" else 1008
+        if event["type"] == "ended":
+            chat.forget_chat(sender, event["connection_id"])
+        elif event["type"] == "message" and event.get("via") == sender.token:
+            continue  # this socket sent it: the `sent` reply carried it already
+        await websocket.send_json(_for_socket(event, sender.user_id))
+
+
+async def _take_frames(websocket: WebSocket, kernel: Kernel, sender: chat.Sender) -> None:
+    """The client's frames, one at a time, until it leaves."""
+    while (text := await _next_frame(websocket)) is not None:
+        if (reply := await _socket_send(kernel, sender, text)) is not None:
+            await websocket.send_json(reply)
+
+
+async def _check(kernel: Kernel, session_id: str | None, sender: chat.Sender) -> int:
+    """Every check period: still logged in, active and verified? Returns 1008 once not."""
+    period = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
+    while True:
+        await asyncio.sleep(period)
+        if (member := await _socket_member(kernel, session_id)) is None:
+            return 1008
+        await sender.refresh(rules_of(kernel), member[1])
 
 
 async def _next_frame(websocket: WebSocket) -> str | None:
