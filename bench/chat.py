@@ -2,17 +2,18 @@
 
 Qingyuan: two `uvicorn --factory qingyuan.web.app:create_app` processes (A and B) on
 PostgreSQL and Redis. `--pairs` connected members: each sender sends messages to worker A in
-a closed loop, each recipient holds a WebSocket on worker B. `--send socket` (the default, as
-the chat page does): `send` frames on the sender's own WebSocket, each waiting for its `sent`
-reply; `--send post`: POSTs, one keep-alive connection each. Latency is from the send to the
-WebSocket frame on B: validation, the scam check, the rate limit, the INSERT, the publish, the
-hub's fan-out and the socket write.
+a closed loop, each recipient holds a WebSocket on worker B. `--send socket` (the default):
+`send` frames on the sender's own WebSocket, each waiting for its `sent` reply; `--send post`:
+POSTs, one keep-alive connection each. `--spread` puts every other sender on B (and its
+recipient on A), as a load balancer would; every message still crosses workers. Latency is
+from the send to the WebSocket frame on the recipient's worker: validation, the scam check,
+the rate limit, the INSERT, the publish, the hub's fan-out and the socket write.
 
 Reference: the same number of publishers and subscribers on Redis pub/sub directly (one
 channel per recipient, the same JSON payload), from the same client process — the floor the
 delivery path is built on.
 
-    python -m bench.chat [--pairs 20] [--seconds 10] [--send socket|post]
+    python -m bench.chat [--pairs 20] [--seconds 10] [--send socket|post] [--spread]
                          [--redis redis://127.0.0.1:6379/14]
                          [--postgres postgres://postgres@127.0.0.1:5432/postgres]
 """
@@ -216,16 +217,19 @@ async def _socket_reader(port: int, cookie: str, timings: Timings, ready: asynci
 
 
 async def measure_qingyuan(
-    ports: tuple[int, int], pairs: list[Pair], seconds: float, via: str
+    ports: tuple[int, int], pairs: list[Pair], seconds: float, via: str, spread: bool
 ) -> LoadResult:
-    port_a, port_b = ports
-    senders = [await _session(port_a, p.sender) for p in pairs]
-    recipients = [await _session(port_b, p.recipient) for p in pairs]
+    """Every message crosses workers. Senders on A and recipients on B; with `spread`, every
+    other pair the other way round (as a load balancer spreads connections)."""
+    sides = [ports if not spread or i % 2 == 0 else ports[::-1] for i in range(len(pairs))]
+    on_sides = list(zip(pairs, sides, strict=True))
+    senders = [await _session(side[0], p.sender) for p, side in on_sides]
+    recipients = [await _session(side[1], p.recipient) for p, side in on_sides]
     timings = Timings()
     readies = [asyncio.Event() for _ in pairs]
     readers = [
-        asyncio.create_task(_socket_reader(port_b, cookie, timings, ready))
-        for (cookie, _), ready in zip(recipients, readies, strict=True)
+        asyncio.create_task(_socket_reader(side[1], cookie, timings, ready))
+        for (cookie, _), ready, side in zip(recipients, readies, sides, strict=True)
     ]
     await asyncio.gather(*(ready.wait() for ready in readies))
     started = time.perf_counter()
@@ -233,8 +237,8 @@ async def measure_qingyuan(
     loop = _socket_send_loop if via == "socket" else _post_loop
     await asyncio.gather(
         *(
-            loop(port_a, pair, session, stop_at, timings)
-            for pair, session in zip(pairs, senders, strict=True)
+            loop(side[0], pair, session, stop_at, timings)
+            for pair, session, side in zip(pairs, senders, sides, strict=True)
         )
     )
     elapsed = time.perf_counter() - started
@@ -309,6 +313,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--send", choices=("socket", "post"), default="socket")
+    parser.add_argument(
+        "--spread", action="store_true", help="senders on both workers, not only on A"
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -330,7 +337,9 @@ def main() -> None:
             pairs = asyncio.run(_seed(env, args.pairs))
             workers = [_start_worker(env), _start_worker(env)]
             ports = (workers[0][1], workers[1][1])
-            qingyuan = asyncio.run(measure_qingyuan(ports, pairs, args.seconds, args.send))
+            qingyuan = asyncio.run(
+                measure_qingyuan(ports, pairs, args.seconds, args.send, args.spread)
+            )
             redis_only = asyncio.run(measure_redis(args.redis, len(pairs), args.seconds))
     finally:
         for process, _ in workers:
@@ -341,6 +350,7 @@ def main() -> None:
         "pairs": len(pairs),
         "seconds": args.seconds,
         "send": args.send,
+        "senders_on": "both workers" if args.spread else "worker A",
         "qingyuan_two_workers": _summary(qingyuan),
         "redis_pubsub_alone": _summary(redis_only),
         "ratio_messages_per_s": round(qingyuan.rps / redis_only.rps, 4),
