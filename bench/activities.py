@@ -50,7 +50,7 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
     from argon2 import PasswordHasher
     from tortoise.timezone import now
 
-    from qingyuan.events import activities
+    from qingyuan.activities import activities
     from qingyuan.platform import accounts
     from qingyuan.platform.database import connected, migrate
     from qingyuan.platform.kernel import build_kernel

@@ -89,8 +89,9 @@ async def _drop_database(server_url: str, database_url: str) -> None:
 async def _seed(env: dict[str, str], pairs: int) -> list[Pair]:
     """Demo members (verified through the mock departments), connected two by two."""
     from qingyuan import demo
+    from qingyuan.connections.models import ConnectionSource
     from qingyuan.matching.decisions import open_connection
-    from qingyuan.matching.models import ConnectionSource, Profile
+    from qingyuan.matching.models import Profile
     from qingyuan.platform import accounts
     from qingyuan.platform.database import connected, migrate
     from qingyuan.platform.kernel import build_kernel

@@ -28,14 +28,16 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from qingyuan.events.models import Activity, Registration
-from qingyuan.events.seeding import seed_month
+from qingyuan.activities.models import Activity, Registration
+from qingyuan.activities.seeding import seed_month
 from qingyuan.matching import profiles
 from qingyuan.matching.daily import run_day
-from qingyuan.matching.models import Assignment, Profile
+from qingyuan.matching.models import Profile
 from qingyuan.matching.photos import PHOTO_DIR
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.matching.training import model_dir
+from qingyuan.matchmakers import consultations
+from qingyuan.matchmakers.models import CareAssignment
 from qingyuan.platform import accounts
 from qingyuan.platform.database import connected
 from qingyuan.platform.files import private_file, write_private
@@ -336,9 +338,11 @@ async def seed(settings: Settings, *, members: int, progress: Progress = _quiet)
             if not await Activity.exists():
                 progress("Seeding a month of activities, volunteer shifts and sign-ups…")
                 added = await seed_month(settings, admin, matchmaker, member_users)
+                zone = ZoneInfo(settings.timezone)
+                await consultations.seed_slots(matchmaker, settings.local_today(), zone)
                 progress(f"  {added} activities, {await Registration.all().count()} sign-ups")
             for user in member_users[:8]:
-                await Assignment.get_or_create(matchmaker_id=matchmaker.id, member_id=user.id)
+                await CareAssignment.get_or_create(matchmaker_id=matchmaker.id, member_id=user.id)
         finally:
             await kernel.close()
     return logins

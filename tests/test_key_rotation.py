@@ -10,8 +10,8 @@ import base64
 from starlette.testclient import TestClient
 
 from qingyuan import cli
-from qingyuan.matching.encrypted_columns import CONSULTATION_NOTE, INTRODUCTION_NOTE
-from qingyuan.matching.models import Message
+from qingyuan.connections.models import Message
+from qingyuan.matchmakers.encrypted_columns import CONSULTATION_NOTE, INTRODUCTION_NOTE
 from qingyuan.platform import encryption
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.database import connected, migrate
@@ -19,7 +19,7 @@ from qingyuan.platform.models import Role, User
 from qingyuan.platform.settings import parse_pii_keys
 from qingyuan.web.app import create_app
 from tests.conftest import add_user, run
-from tests.matching.chat_support import connected_pair, log_in_as, send
+from tests.connections.chat_support import connected_pair, log_in_as, send
 
 K1, K2 = (base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
 TEXTS = [f"第{i}条消息" for i in range(5)]

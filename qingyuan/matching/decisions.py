@@ -11,7 +11,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from qingyuan.matching.models import Connection, ConnectionSource, Decision, Proposal
+from qingyuan.connections.models import Connection, ConnectionSource
+from qingyuan.matching.models import Decision, Proposal
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.notifications import notify

@@ -21,9 +21,10 @@ import numpy as np
 from tortoise.expressions import Q
 from tortoise.timezone import now
 
+from qingyuan.connections.models import Block, Connection
 from qingyuan.matching.candidates import ForbiddenPairs, HardFilters
 from qingyuan.matching.features import Behaviour, Members, Preferences
-from qingyuan.matching.models import Answer, Block, Connection, Decision, Profile, Proposal
+from qingyuan.matching.models import Answer, Decision, Profile, Proposal
 from qingyuan.matching.questionnaire import Questionnaire
 from qingyuan.matching.questions import DEGREE_LEVEL, INTEREST_TAGS, QUESTION_KEYS
 from qingyuan.platform.models import User

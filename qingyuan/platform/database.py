@@ -26,8 +26,13 @@ from qingyuan.platform.settings import Settings, load_settings
 APPS: dict[str, str] = {
     "platform": "qingyuan.platform",
     "verification": "qingyuan.verification",
+    "connections": "qingyuan.connections",
     "matching": "qingyuan.matching",
-    "events": "qingyuan.events",
+    "matchmakers": "qingyuan.matchmakers",
+    # The activities part keeps the Tortoise app label it had as `qingyuan.events`: existing
+    # databases record their applied migrations under that label (tortoise_migrations.app),
+    # and model references ("events.Activity") and table names (events_*) use it too.
+    "events": "qingyuan.activities",
 }
 
 

@@ -1,7 +1,7 @@
 """Encrypted columns: each part declares the columns it keeps encrypted, in one place.
 
 A part lists its columns as `COLUMNS` in its module `encrypted_columns` (e.g.
-`qingyuan.matching.encrypted_columns`); `columns()` collects them over `database.APPS`, and
+`qingyuan.connections.encrypted_columns`); `columns()` collects them over `database.APPS`, and
 key rotation (`qingyuan keys rotate`), the data migrations and the raw-bytes tests work from
 that list, so a new column is rotated as soon as it is declared.
 

@@ -74,7 +74,7 @@ JOB_MODULES = (
     "qingyuan.verification.pipeline",
     "qingyuan.matching.daily",
     "qingyuan.matching.training",
-    "qingyuan.events.jobs",
+    "qingyuan.activities.jobs",
 )
 
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from qingyuan.matching.chat import unread_counts
+from qingyuan.connections.chat import unread_counts
 from qingyuan.platform import i18n, notifications
 from qingyuan.platform.models import Role
 from qingyuan.verification import status

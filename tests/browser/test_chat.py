@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qingyuan import demo
+from qingyuan.connections.models import ConnectionSource
 from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.models import ConnectionSource, Profile
+from qingyuan.matching.models import Profile
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.database import connected

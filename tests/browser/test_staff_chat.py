@@ -12,9 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qingyuan import demo
+from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
+from qingyuan.connections.models import ConnectionSource, ReportReason
 from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
-from qingyuan.matching.models import ConnectionSource, Profile, ReportReason
+from qingyuan.matching.models import Profile
 from qingyuan.platform import accounts
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.database import connected

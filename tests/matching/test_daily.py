@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
+from qingyuan.connections.models import Block
 from qingyuan.matching.daily import run_day
 from qingyuan.matching.decisions import decide
-from qingyuan.matching.models import Block, MatchRun, Proposal
+from qingyuan.matching.models import MatchRun, Proposal
 from qingyuan.matching.population import load_population
 from qingyuan.platform.models import Notification
 from qingyuan.verification.facts import verified_facts

@@ -16,17 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tortoise.timezone import now
 
+from qingyuan.connections.models import Block, Connection, ConnectionSource
 from qingyuan.matching.daily import run_day
 from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.models import (
-    Block,
-    Connection,
-    ConnectionSource,
-    Decision,
-    MatchRun,
-    Profile,
-    Proposal,
-)
+from qingyuan.matching.models import Decision, MatchRun, Profile, Proposal
 from qingyuan.matching.population import PROPOSAL_MEMORY_DAYS
 from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.platform.models import Notification

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from tortoise.timezone import now
 
+from qingyuan.connections.models import Connection
 from qingyuan.matching.daily import run_day
-from qingyuan.matching.models import Connection, Proposal
+from qingyuan.matching.models import Proposal
 from qingyuan.platform.accounts import phone_of
 from qingyuan.platform.models import Notification, User
 from tests.conftest import run

@@ -9,12 +9,13 @@ import pytest
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from qingyuan.matching.encrypted_columns import INTRODUCTION_NOTE, REPORT_DETAILS
-from qingyuan.matching.models import ReportReason
+from qingyuan.connections.encrypted_columns import REPORT_DETAILS
+from qingyuan.connections.models import ReportReason
+from qingyuan.matchmakers.encrypted_columns import INTRODUCTION_NOTE
 from qingyuan.platform.models import Role
 from qingyuan.web.routes import chat, introductions, moderation
 from tests.conftest import add_user, login, run
-from tests.matching.chat_support import connected_pair, log_in_as
+from tests.connections.chat_support import connected_pair, log_in_as
 
 ACTORS = ("anonymous", "unverified", "member", "stranger", "matchmaker", "admin")
 
@@ -149,9 +150,9 @@ def actors(client):
 
 
 async def _assign(matchmaker_id: int, member_id: int) -> None:
-    from qingyuan.matching.models import Assignment
+    from qingyuan.matchmakers.models import CareAssignment
 
-    await Assignment.create(matchmaker_id=matchmaker_id, member_id=member_id)
+    await CareAssignment.create(matchmaker_id=matchmaker_id, member_id=member_id)
 
 
 def _fill(value, ids):

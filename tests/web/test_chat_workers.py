@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 
 from qingyuan.platform.accounts import phone_of
 from tests.conftest import free_port, wait_for_port
-from tests.matching.chat_support import connected_pair
+from tests.connections.chat_support import connected_pair
 from tests.matching.daily_support import PASSWORD
 
 pytestmark = pytest.mark.integration

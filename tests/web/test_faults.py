@@ -130,7 +130,7 @@ def test_infinite_notification_id_is_a_422(client, member):
 
 @pytest.mark.parametrize("kind", [[], {}])
 def test_admin_activity_kind_of_the_wrong_type_is_a_422(client, admin, kind):
-    from tests.events.support import activity_body
+    from tests.activities.support import activity_body
 
     response = client.post("/api/v1/admin/activities", json=activity_body(kind=kind), headers=admin)
     assert response.status_code == 422, response.text

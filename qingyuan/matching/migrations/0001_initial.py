@@ -2,7 +2,8 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from qingyuan.matching.models import ConnectionSource, Decision
+from qingyuan.connections.models import ConnectionSource
+from qingyuan.matching.models import Decision
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 

@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from qingyuan.matching.models import IntroductionStatus, ReportReason, ReportStatus
+from qingyuan.matchmakers.models import IntroductionStatus
+from qingyuan.connections.models import ReportReason, ReportStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

@@ -1,5 +1,6 @@
 """Chat messages, report details, consultation and introduction notes were stored in
-plaintext: encrypt the existing rows, bound to their rows (see matching.encrypted_columns).
+plaintext: encrypt the existing rows, bound to their rows (see connections.encrypted_columns and
+matchmakers.encrypted_columns, where the columns live now).
 The columns keep their names and types; only their content changes."""
 
 from typing import Any
@@ -7,14 +8,15 @@ from typing import Any
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-from qingyuan.matching import encrypted_columns
+from qingyuan.connections.encrypted_columns import message_text, report_details
+from qingyuan.matchmakers.encrypted_columns import consultation_note, introduction_note
 from qingyuan.platform.encryption import decrypt_to_plaintext, encrypt_plaintext
 
 COLUMNS = (
-    ("Message", "text", encrypted_columns.message_text),
-    ("Report", "details", encrypted_columns.report_details),
-    ("ConsultationNote", "text", encrypted_columns.consultation_note),
-    ("Introduction", "note", encrypted_columns.introduction_note),
+    ("Message", "text", message_text),
+    ("Report", "details", report_details),
+    ("ConsultationNote", "text", consultation_note),
+    ("Introduction", "note", introduction_note),
 )
 
 

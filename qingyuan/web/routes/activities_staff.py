@@ -11,16 +11,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
-from qingyuan.events import (
-    activities,
-    attendance,
-    checkin,
-    consultations,
-    exports,
-    figures,
-    volunteers,
-)
-from qingyuan.events.models import Activity, Shift
+from qingyuan.activities import activities, attendance, checkin, exports, figures, volunteers
+from qingyuan.activities.models import Activity, Shift
+from qingyuan.matchmakers import consultations
 from qingyuan.platform.errors import (
     Conflict,
     NotFound,

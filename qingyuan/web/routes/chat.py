@@ -19,9 +19,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from qingyuan.matching import chat, safety
+from qingyuan.connections import chat, safety
+from qingyuan.connections.models import Report, ReportReason
 from qingyuan.matching.cards import member_card
-from qingyuan.matching.models import Report, ReportReason
 from qingyuan.platform import ratelimit, realtime
 from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _

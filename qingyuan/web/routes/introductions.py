@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.matching import introductions
 from qingyuan.matching.cards import member_card
+from qingyuan.matchmakers import introductions
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.review import member_of, personal_data

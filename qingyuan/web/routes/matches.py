@@ -9,8 +9,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.expressions import Q
 
+from qingyuan.connections.chat import unread_counts
 from qingyuan.matching.cards import member_card, proposal_json
-from qingyuan.matching.chat import unread_counts
 from qingyuan.matching.decisions import connections_of, decide
 from qingyuan.matching.models import Profile, Proposal
 from qingyuan.platform.errors import UserError

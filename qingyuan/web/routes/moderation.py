@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.matching import chat, safety
-from qingyuan.matching.models import Report
+from qingyuan.connections import chat, safety
+from qingyuan.connections.models import Report
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.web.bodies import read_form, read_json

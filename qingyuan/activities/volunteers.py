@@ -1,0 +1,89 @@
+"""Volunteers (matchmakers) on an activity: roles and shifts, assignments, staffing gaps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from qingyuan.activities.models import Activity, Shift, ShiftAssignment
+from qingyuan.platform import audit
+from qingyuan.platform.errors import NotFound, ValidationFailed
+from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.models import Role, User
+
+
+async def add_shift(
+    admin: User, activity_id: int, role: str, starts_at: datetime, ends_at: datetime, needed: int
+) -> Shift:
+    activity = await Activity.get_or_none(id=activity_id)
+    if activity is None:
+        raise NotFound()
+    errors = {}
+    if not 1 <= len(role.strip()) <= 40:
+        errors["role"] = _("Name the role (up to 40 characters).")
+    if ends_at <= starts_at:
+        errors["ends_at"] = _("The end must be after the start.")
+    if not 1 <= needed <= 100:
+        errors["needed"] = _("Between 1 and 100 people.")
+    if errors:
+        raise ValidationFailed(fields=errors)
+    shift = await Shift.create(
+        activity=activity, role=role.strip(), starts_at=starts_at, ends_at=ends_at, needed=needed
+    )
+    await audit.record(admin, "activity.shift_added", target_type="shift", target_id=shift.id)
+    return shift
+
+
+async def assign(admin: User, shift_id: int, volunteer_id: int) -> None:
+    """Put a matchmaker on a shift (again: harmless)."""
+    shift = await Shift.get_or_none(id=shift_id)
+    volunteer = await User.get_or_none(id=volunteer_id, role=Role.MATCHMAKER, is_active=True)
+    if shift is None:
+        raise NotFound()
+    if volunteer is None:
+        raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
+    try:
+        await ShiftAssignment.create(shift=shift, volunteer=volunteer)
+    except IntegrityError:
+        return
+    await audit.record(
+        admin,
+        "activity.volunteer_assigned",
+        target_type="shift",
+        target_id=shift_id,
+        volunteer_id=volunteer_id,
+    )
+
+
+async def unassign(admin: User, shift_id: int, volunteer_id: int) -> None:
+    removed = await ShiftAssignment.filter(shift_id=shift_id, volunteer_id=volunteer_id).delete()
+    if removed:
+        await audit.record(
+            admin,
+            "activity.volunteer_unassigned",
+            target_type="shift",
+            target_id=shift_id,
+            volunteer_id=volunteer_id,
+        )
+
+
+async def staffing(activity_id: int) -> list[dict[str, Any]]:
+    """Every shift with who is on it and how many are still missing (the gap)."""
+    shifts = await Shift.filter(activity_id=activity_id).order_by("starts_at", "id")
+    result = []
+    for shift in shifts:
+        people = await ShiftAssignment.filter(shift=shift).values_list("volunteer_id", flat=True)
+        result.append(
+            {
+                "id": shift.id,
+                "role": shift.role,
+                "starts_at": shift.starts_at.isoformat(),
+                "ends_at": shift.ends_at.isoformat(),
+                "needed": shift.needed,
+                "volunteer_ids": sorted(people),
+                "gap": max(0, shift.needed - len(people)),
+            }
+        )
+    return result

@@ -1,0 +1,440 @@
+"""Safety of connections: blocks, reports and their moderation, scam nudges, message limits.
+
+Romance scams (杀猪盘) build trust in chat and then ask for money, an "investment", a bet, a
+loan, or a move to another app where we cannot warn anyone. Real-name verification does not
+stop bought accounts, so messages in a young connection are matched against patterns (Chinese
+and English, replaceable by a setting) and the recipient sees a warning beside a flagged one.
+
+Settings (from `Settings.extra`):
+
+- `QINGYUAN_CHAT_SCAM_PATTERNS`: JSON object, category → list of regular expressions; replaces
+  `DEFAULT_SCAM_PATTERNS` (categories without a warning text get the generic one). They are
+  matched, case-insensitively, against the message as `fold` writes it: simplified
+  characters, no separators between Chinese characters, Latin letters for look-alikes.
+- `QINGYUAN_CHAT_YOUNG_CONNECTION_DAYS` (14): how long a connection counts as young.
+- `QINGYUAN_CHAT_NEW_MEMBER_DAYS` (14): members verified more recently (or only through an
+  appeal) send at the "new" rate.
+- `QINGYUAN_RATE_CHAT_ESTABLISHED` (300/3600), `QINGYUAN_RATE_CHAT_NEW` (60/3600),
+  `QINGYUAN_RATE_CHAT_REPORTED` (10/3600): messages per window by verification level; a member
+  with an open or upheld report against them sends at the reported rate whatever their level.
+- `QINGYUAN_CHAT_MAX_LENGTH` (1000): characters per message.
+- `QINGYUAN_RATE_REPORT` (10/86400): reports one member may file per window (a flood of
+  reports would bury real ones and put the reduced message rate on innocent members).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, cast
+
+import opencc
+from tortoise.expressions import Q
+from tortoise.timezone import now
+from tortoise.transactions import in_transaction
+
+from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
+from qingyuan.connections.models import (
+    Block,
+    Connection,
+    Message,
+    Report,
+    ReportReason,
+    ReportStatus,
+)
+from qingyuan.matching.models import Proposal
+from qingyuan.platform import audit
+from qingyuan.platform.accounts import set_active
+from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.models import User
+from qingyuan.platform.sessions import SessionStore
+from qingyuan.platform.settings import RateLimit, Settings
+from qingyuan.verification.status import Standing
+
+DEFAULT_SCAM_PATTERNS: dict[str, list[str]] = {
+    "money": [
+        r"转账",
+        r"汇款",
+        r"打钱",
+        r"借.{0,3}钱",
+        r"银行卡",
+        r"(send|transfer|wire|lend) (me )?(some )?money",
+        r"bank (account|transfer|card)",
+    ],
+    "investment": [
+        r"投资",
+        r"理财",
+        r"炒股",
+        r"虚拟币",
+        r"数字货币",
+        r"USDT",
+        r"带你(赚|挣)",
+        r"稳赚",
+        r"invest",
+        r"crypto",
+        r"bitcoin",
+        r"trading platform",
+        r"guaranteed (return|profit)",
+    ],
+    "gambling": [
+        r"博彩",
+        r"赌博",
+        r"赌场",
+        r"下注",
+        r"彩票",
+        r"casino",
+        r"gambl",
+        r"betting",
+    ],
+    "loan": [r"贷款", r"网贷", r"借贷", r"\bloans?\b", r"borrow"],
+    "other_app": [
+        r"加.{0,2}微信",
+        r"微信号",
+        r"加.{0,2}(QQ|qq|vx|VX)",
+        r"下载.{0,8}(app|APP|软件)",
+        r"telegram",
+        r"whatsapp",
+        r"add me on",
+        r"download (the |this |our )?app",
+    ],
+}
+
+
+class Level(StrEnum):
+    ESTABLISHED = "established"
+    NEW = "new"
+    REPORTED = "reported"
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    scam_patterns: dict[str, re.Pattern[str]]
+    young_connection: timedelta
+    new_member: timedelta
+    limits: dict[Level, RateLimit]
+    max_length: int
+    report_limit: RateLimit
+
+
+def _compile(patterns: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
+    return {
+        category: re.compile("|".join(f"(?:{p})" for p in items), re.IGNORECASE)
+        for category, items in patterns.items()
+        if items
+    }
+
+
+def safety_settings(settings: Settings) -> SafetySettings:
+    """Parse the chat safety settings; a malformed pattern list fails at start-up, loudly."""
+    env = settings.extra
+    raw = env.get("QINGYUAN_CHAT_SCAM_PATTERNS")
+    patterns = json.loads(raw) if raw else DEFAULT_SCAM_PATTERNS
+    if not isinstance(patterns, dict) or not all(
+        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in patterns.values()
+    ):
+        raise ValueError("QINGYUAN_CHAT_SCAM_PATTERNS must map categories to lists of regexes")
+    return SafetySettings(
+        scam_patterns=_compile(patterns),
+        young_connection=timedelta(days=int(env.get("QINGYUAN_CHAT_YOUNG_CONNECTION_DAYS", "14"))),
+        new_member=timedelta(days=int(env.get("QINGYUAN_CHAT_NEW_MEMBER_DAYS", "14"))),
+        limits={
+            Level.ESTABLISHED: RateLimit.parse(
+                env.get("QINGYUAN_RATE_CHAT_ESTABLISHED", "300/3600")
+            ),
+            Level.NEW: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_NEW", "60/3600")),
+            Level.REPORTED: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_REPORTED", "10/3600")),
+        },
+        max_length=int(env.get("QINGYUAN_CHAT_MAX_LENGTH", "1000")),
+        report_limit=RateLimit.parse(env.get("QINGYUAN_RATE_REPORT", "10/86400")),
+    )
+
+
+# --- scam nudges -----------------------------------------------------------------------------
+
+
+# Letters of other scripts that look like Latin ones (after casefolding), and digits written
+# for letters inside words: "bіtcoin" with a Cyrillic і, "сrурtо", "ρrofit", "b1tc0in".
+_LOOKALIKES = str.maketrans(
+    {
+        **dict.fromkeys("аɑα", "a"),
+        **dict.fromkeys("ьвβ", "b"),
+        **dict.fromkeys("сϲ", "c"),
+        **dict.fromkeys("ԁ", "d"),
+        **dict.fromkeys("еεё", "e"),
+        **dict.fromkeys("ɡ", "g"),
+        **dict.fromkeys("һ", "h"),
+        **dict.fromkeys("іιıї", "i"),
+        **dict.fromkeys("ј", "j"),
+        **dict.fromkeys("кκ", "k"),
+        **dict.fromkeys("ӏ", "l"),
+        **dict.fromkeys("оοσ", "o"),
+        **dict.fromkeys("рρ", "p"),
+        **dict.fromkeys("ԛ", "q"),
+        **dict.fromkeys("ѕ", "s"),
+        **dict.fromkeys("тτ", "t"),
+        **dict.fromkeys("υ", "u"),
+        **dict.fromkeys("νѵ", "v"),
+        **dict.fromkeys("ԝω", "w"),
+        **dict.fromkeys("хχ", "x"),
+        **dict.fromkeys("уү", "y"),
+    }
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"})
+_MIXED_WORD = re.compile(r"[a-z0-9@]*[a-z][a-z0-9@]*")
+_CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_BETWEEN_CJK = re.compile(rf"(?<={_CJK})[\W_]+(?={_CJK})")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])[a-z0-9](?:[\W_]+[a-z0-9](?![a-z0-9]))+")
+_TO_SIMPLIFIED = opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """`text` as the scam patterns see it, so that writing a word differently does not hide
+    it: compatibility forms folded (NFKC: full-width letters, digits and spaces), traditional
+    characters made simplified, case folded, look-alike letters of other scripts and digits
+    inside words read as Latin letters, and separators dropped between Chinese characters
+    ("转 账", "投_资") and between spaced-out letters ("U S D T")."""
+    text = _TO_SIMPLIFIED.convert(unicodedata.normalize("NFKC", text))
+    text = text.casefold().translate(_LOOKALIKES)
+    text = _MIXED_WORD.sub(lambda word: word[0].translate(_LEET), text)
+    text = _BETWEEN_CJK.sub("", text)
+    return _SPACED_LETTERS.sub(lambda run: re.sub(r"[\W_]+", "", run[0]), text)
+
+
+def scam_risk(rules: SafetySettings, connected_at: datetime, text: str) -> str | None:
+    """The first pattern category `text` matches (as `fold` sees it), if the connection (made
+    at `connected_at`) is still young."""
+    if now() - connected_at > rules.young_connection:
+        return None
+    folded = fold(text)
+    for category, pattern in rules.scam_patterns.items():
+        if pattern.search(folded):
+            return category
+    return None
+
+
+def warning_json(risk: str) -> dict[str, str]:
+    """The warning a recipient sees beside a flagged message, in the reader's language."""
+    topic = {
+        "money": _("a money transfer"),
+        "investment": _("an investment"),
+        "gambling": _("gambling"),
+        "loan": _("a loan"),
+        "other_app": _("moving to another app"),
+    }.get(risk, _("money"))
+    return {
+        "code": risk,
+        "text": _(
+            "Be careful: this message is about %(topic)s. Scammers build trust in chat and then "
+            "ask for money, investments or a move to another app. Never send money to someone "
+            "you have not met, and report them if you are unsure.",
+            topic=topic,
+        ),
+    }
+
+
+# --- message validation and limits -----------------------------------------------------------
+
+
+def clean_text(rules: SafetySettings, text: Any) -> str:
+    """The message as stored, or a 422 saying what is wrong with it."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed(fields={"text": _("Write a message first.")})
+    text = unicodedata.normalize("NFC", text.strip())
+    if len(text) > rules.max_length:
+        raise ValidationFailed(
+            fields={"text": _("A message can be at most %(n)d characters.", n=rules.max_length)}
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c not in "\n\t" for c in text):
+        raise ValidationFailed(fields={"text": _("The message contains invalid characters.")})
+    return text
+
+
+async def is_reported(user_id: int) -> bool:
+    return await Report.filter(
+        reported_id=user_id, status__in=(ReportStatus.OPEN, ReportStatus.WARNED)
+    ).exists()
+
+
+async def level_of(rules: SafetySettings, user_id: int, standing: Standing) -> Level:
+    """Which message limit applies: reported beats everything, then how settled the
+    verification is (recent, or passed only on appeal, counts as new)."""
+    if await is_reported(user_id):
+        return Level.REPORTED
+    verified_at = standing.verified_at
+    if verified_at is None or standing.via_appeal or now() - verified_at < rules.new_member:
+        return Level.NEW
+    return Level.ESTABLISHED
+
+
+def message_bucket(user_id: int) -> str:
+    """The rate-limit bucket of `user_id`'s messages (all their chats and devices together)."""
+    return f"chat:{user_id}"
+
+
+def too_fast(retry_after: int) -> RateLimited:
+    return RateLimited(retry_after, _("You are sending messages too fast. Please wait a while."))
+
+
+# --- blocks ----------------------------------------------------------------------------------
+
+
+async def have_met(user_id: int, other_id: int) -> bool:
+    """Whether `user_id` knows `other_id` at all (a connection or a proposal): only then may
+    they block or report them, so member ids cannot be probed."""
+    a_id, b_id = sorted((user_id, other_id))
+    return (
+        await Connection.exists(a_id=a_id, b_id=b_id)
+        or await Proposal.filter(a_id=a_id, b_id=b_id).exists()
+    )
+
+
+async def block(blocker_id: int, blocked_id: int) -> list[int]:
+    """Block at once and both ways: the connection (if any) ends, the matcher never proposes
+    the pair again (it reads blocks in either direction). Returns the ended connection ids."""
+    if blocker_id == blocked_id or not await have_met(blocker_id, blocked_id):
+        raise NotFound()
+    a_id, b_id = sorted((blocker_id, blocked_id))
+    async with in_transaction():
+        await Block.get_or_create(blocker_id=blocker_id, blocked_id=blocked_id)
+        ended = cast(
+            list[int],  # Tortoise types flat values_list rows as tuples
+            await Connection.filter(a_id=a_id, b_id=b_id, ended_at__isnull=True).values_list(
+                "id", flat=True
+            ),
+        )
+        await Connection.filter(id__in=list(ended)).update(ended_at=now())
+    return list(ended)
+
+
+async def is_blocked(user_id: int, other_id: int) -> bool:
+    return await Block.filter(
+        Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
+    ).exists()
+
+
+# --- reports and moderation ------------------------------------------------------------------
+
+
+async def report(
+    cipher: PIICipher,
+    reporter_id: int,
+    reported_id: int,
+    reason: Any,
+    details: Any,
+    connection_id: int | None,
+) -> Report:
+    """File a report for the admins' queue; bad reasons or details are a 422."""
+    if reporter_id == reported_id or not await have_met(reporter_id, reported_id):
+        raise NotFound()
+    errors = {}
+    if reason not in ReportReason.__members__.values():
+        errors["reason"] = _("Choose a reason.")
+    details = details.strip() if isinstance(details, str) else ""
+    if len(details) > 2000:
+        errors["details"] = _("Please keep the details under 2000 characters.")
+    if errors:
+        raise ValidationFailed(fields=errors)
+    report: Report = await REPORT_DETAILS.create(
+        cipher,
+        details,
+        reporter_id=reporter_id,
+        reported_id=reported_id,
+        reason=ReportReason(reason),
+        connection_id=connection_id,
+    )
+    return report
+
+
+def reason_text(reason: str) -> str:
+    texts: dict[str, str] = {
+        ReportReason.SCAM: _("Asks for money or investments (scam)"),
+        ReportReason.HARASSMENT: _("Harassment or threats"),
+        ReportReason.FAKE_PROFILE: _("Fake profile or not the real person"),
+        ReportReason.INAPPROPRIATE: _("Inappropriate messages or photos"),
+        ReportReason.OTHER: _("Something else"),
+    }
+    return texts.get(reason, reason)
+
+
+async def open_reports() -> list[Report]:
+    return await Report.filter(status=ReportStatus.OPEN).order_by("id")
+
+
+async def report_json(cipher: PIICipher, item: Report) -> dict[str, Any]:
+    """A report as moderators see it: ids, reason, details, and how often the member was
+    reported before (repeat reports are what identify a scam account)."""
+    return {
+        "id": item.id,
+        "reason": item.reason.value,
+        "reason_text": reason_text(item.reason),
+        "details": REPORT_DETAILS.open(cipher, item),
+        "status": item.status.value,
+        "reporter_id": item.reporter_id,
+        "reported_id": item.reported_id,
+        "connection_id": item.connection_id,
+        "reports_against": await Report.filter(reported_id=item.reported_id).count(),
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[str, Any]]:
+    """The reported member's latest messages in the reported chat (`text`, `created_at`).
+    Reading private messages is a staff view of personal communication, so it is
+    audit-logged."""
+    if item.connection_id is None:
+        return []
+    await audit.record(admin, "report.view_messages", target_type="report", target_id=item.id)
+    latest = (
+        await Message.filter(connection_id=item.connection_id, sender_id=item.reported_id)
+        .order_by("-id")
+        .limit(30)
+    )
+    return [
+        {"text": MESSAGE_TEXT.open(cipher, m), "created_at": m.created_at} for m in reversed(latest)
+    ]
+
+
+DECISIONS = {
+    "dismiss": ReportStatus.DISMISSED,
+    "warn": ReportStatus.WARNED,
+    "suspend": ReportStatus.SUSPENDED,
+}
+
+
+async def decide_report(
+    admin: User, report_id: int, decision: Any, note: Any, *, sessions: SessionStore
+) -> Report:
+    """An admin's decision, audit-logged: dismiss, warn (the reduced message rate stays) or
+    suspend (the account is disabled and logged out everywhere: it can no longer log in or
+    be matched)."""
+    if not isinstance(decision, str) or decision not in DECISIONS:
+        raise ValidationFailed(fields={"decision": _("Choose dismiss, warn or suspend.")})
+    note = note.strip() if isinstance(note, str) else ""
+    if not note or len(note) > 1000:
+        raise ValidationFailed(fields={"note": _("Write why you decided this (at most 1000).")})
+    async with in_transaction():
+        item = await Report.filter(id=report_id).select_for_update().first()
+        if item is None:
+            raise NotFound()
+        if item.status != ReportStatus.OPEN:
+            raise Conflict(_("This report has already been decided."))
+        item.status, item.decided_by_id, item.decided_at = DECISIONS[decision], admin.id, now()
+        # Only what changed: writing back the details read here could undo a key rotation.
+        await item.save(update_fields=["status", "decided_by_id", "decided_at"])
+        await audit.record(
+            admin,
+            f"report.{decision}",
+            target_type="report",
+            target_id=item.id,
+            reason=note,
+            reported_user_id=item.reported_id,
+        )
+    if decision == "suspend":
+        await set_active(await User.get(id=item.reported_id), False, sessions=sessions)
+    return item
