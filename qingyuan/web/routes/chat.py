@@ -326,7 +326,10 @@ async def chat_socket(websocket: WebSocket) -> None:
     (`revoked`), or when the check that runs every QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15),
     busy or quiet, finds the session ended (logout, expiry) or the member no longer verified
     or active. That check also re-grades the member's message rate: until it runs, a socket
-    sends at the rate it last knew (a report filed meanwhile lowers it within the period).
+    sends at the rate it last knew (a report filed meanwhile lowers it within the period), and
+    a socket whose session ended or whose verification lapsed can still send, as it could
+    already still receive, for at most that period. A block or a suspension stops its next
+    message at once (the INSERT checks them itself, see `chat.send`).
 
     Three loops share the socket until one ends: delivering events, taking frames, and the
     check; each frame is handled before the next is read, so one socket's messages keep
