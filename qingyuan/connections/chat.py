@@ -163,8 +163,8 @@ async def send(
     refused before anything is stored. Bad input costs nothing. A connection with a suspended
     member takes no new messages (neutral wording: the other side is not told why).
     """
+    chat = await _open_chat(sender, connection_id)  # first: a stranger learns nothing, a 404
     cleaned = safety.clean_text(rules, text)
-    chat = await _open_chat(sender, connection_id)
     bucket, limit = safety.message_bucket(sender.user_id), rules.limits[sender.level]
     await _check_not_full(redis, sender, bucket, limit)
     risk = safety.scam_risk(rules, chat.connected_at, cleaned)
