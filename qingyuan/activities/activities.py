@@ -5,6 +5,7 @@ Every staff change is audited; cancelling notifies everyone who held or awaited 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -12,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from tortoise.functions import Count
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
 from qingyuan.activities.locking import lock_activity
 from qingyuan.activities.models import (
@@ -25,7 +25,8 @@ from qingyuan.activities.models import (
     RegistrationStatus,
 )
 from qingyuan.activities.seats import SeatPlan, seats_taken
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -154,17 +155,19 @@ def _quotas(value: Any, capacity: int | None, errors: dict[str, str]) -> dict[st
 
 
 async def create_activity(admin: User, form: ActivityForm) -> Activity:
-    async with in_transaction():
+    async with actions.transaction():
         activity = await Activity.create(created_by_id=admin.id, **form.fields)
         for gender, seats in (form.quotas or {}).items():
             await Quota.create(activity=activity, gender=gender, seats=seats)
-        await audit.record(admin, "activity.created", target_type="activity", target_id=activity.id)
+        await audit.record(
+            admin, AuditAction.ACTIVITY_CREATED, target_type="activity", target_id=activity.id
+        )
     return activity
 
 
 async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> Activity:
     """Edit under the seat lock; capacity and quotas may not drop below seats already taken."""
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:
             raise NotFound()
@@ -180,13 +183,15 @@ async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> 
         await Quota.filter(activity_id=activity_id).using_db(connection).delete()
         for gender, seats in (form.quotas or {}).items():
             await Quota.create(activity=activity, gender=gender, seats=seats, using_db=connection)
-        await audit.record(admin, "activity.updated", target_type="activity", target_id=activity_id)
+        await audit.record(
+            admin, AuditAction.ACTIVITY_UPDATED, target_type="activity", target_id=activity_id
+        )
     return activity
 
 
 async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activity:
     """Cancel, and tell everyone registered; cancelling twice changes nothing more."""
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:
             raise NotFound()
@@ -206,7 +211,7 @@ async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activit
             await notify(registration.user_id, "activity.cancelled", activity_id=activity_id)
         await audit.record(
             admin,
-            "activity.cancelled",
+            AuditAction.ACTIVITY_CANCELLED,
             target_type="activity",
             target_id=activity_id,
             reason=reason,
@@ -224,16 +229,33 @@ async def get_activity(activity_id: int) -> Activity:
 
 async def counts(activity_id: int) -> dict[str, dict[str, int]]:
     """Confirmed (offers included: they hold a seat) and waitlisted members, by gender."""
+    return (await counts_of([activity_id]))[activity_id]
+
+
+async def counts_of(activity_ids: Iterable[int]) -> dict[int, dict[str, dict[str, int]]]:
+    """`counts` of many activities in one grouped query (the admin's list of the month)."""
+    ids = list(activity_ids)
     rows = (
-        await Registration.filter(activity_id=activity_id, status__in=ACTIVE_STATUSES)
+        await Registration.filter(activity_id__in=ids, status__in=ACTIVE_STATUSES)
         .annotate(n=Count("id"))
-        .group_by("status", "gender")
-        .values_list("status", "gender", "n")
+        .group_by("activity_id", "status", "gender")
+        .values_list("activity_id", "status", "gender", "n")
     )
-    result = {s: dict.fromkeys(GENDERS, 0) for s in ("confirmed", "waitlisted")}
-    for status, gender, n in rows:
+    result = {i: {s: dict.fromkeys(GENDERS, 0) for s in ("confirmed", "waitlisted")} for i in ids}
+    for activity_id, status, gender, n in rows:
         bucket = "waitlisted" if status == RegistrationStatus.WAITLISTED else "confirmed"
-        result[bucket][gender] = result[bucket].get(gender, 0) + n
+        result[activity_id][bucket][gender] = result[activity_id][bucket].get(gender, 0) + n
+    return result
+
+
+async def quotas_of(activity_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Seats per gender of each activity that has quotas, in one query."""
+    result: dict[int, dict[str, int]] = {}
+    rows = await Quota.filter(activity_id__in=list(activity_ids)).values_list(
+        "activity_id", "gender", "seats"
+    )
+    for activity_id, gender, seats in rows:
+        result.setdefault(activity_id, {})[gender] = seats
     return result
 
 

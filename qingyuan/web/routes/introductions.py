@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.matching.cards import member_card
+from qingyuan.matching.cards import member_cards
 from qingyuan.matchmakers import introductions
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
-from qingyuan.verification.review import member_of, personal_data
+from qingyuan.verification.review import members_of, personal_data
 from qingyuan.web.bodies import read_form, read_json
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.chat import verified_member
@@ -73,24 +73,29 @@ def _day(request: Request) -> Any:
 
 
 async def _introductions_json(request: Request, user: User) -> list[dict[str, Any]]:
-    rows = []
-    for intro in await introductions.introductions_for(user):
-        row = introductions.introduction_json(kernel_of(request).cipher, intro, user.id)
-        if user.role == Role.MEMBER:
-            row["member"] = await member_card(row["other_id"], user.id, _day(request))
-        rows.append(row)
+    cipher = kernel_of(request).cipher
+    found = await introductions.introductions_for(user)
+    rows = [introductions.introduction_json(cipher, intro, user.id) for intro in found]
+    if user.role == Role.MEMBER:
+        cards = await member_cards([row["other_id"] for row in rows], user.id, _day(request))
+        for row in rows:
+            row["member"] = cards[row["other_id"]]
     return rows
 
 
 async def _assigned_json(request: Request, matchmaker: User) -> list[dict[str, Any]]:
     """Assigned members with masked personal data (never unmasked in the console)."""
+    ids = await introductions.assigned_ids(matchmaker.id)
+    users = {user.id: user for user in await User.filter(id__in=ids)}
+    members = await members_of(ids)
+    cards = await member_cards(ids, matchmaker.id, _day(request))
     rows = []
-    for member_id in await introductions.assigned_ids(matchmaker.id):
-        user = await User.get(id=member_id)
-        card = await member_card(member_id, member_id, _day(request))
-        member = await member_of(user)
+    for member_id in ids:
+        card, member = cards[member_id], members.get(member_id)
         masked = (
-            personal_data(kernel_of(request).cipher, member, user, masked=True) if member else None
+            personal_data(kernel_of(request).cipher, member, users[member_id], masked=True)
+            if member
+            else None
         )
         rows.append(
             {

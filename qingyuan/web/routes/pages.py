@@ -7,15 +7,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from qingyuan.platform import login, notifications
+from qingyuan.platform.actions import action_text
 from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
-from qingyuan.verification.review import member_of
 from qingyuan.web.bodies import read_form
 from qingyuan.web.notices import notice_json
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     clear_session_cookie,
+    current_member,
     current_session,
     guard,
     kernel_of,
@@ -73,7 +74,7 @@ async def logout(request: Request) -> Response:
 @guard(login=True)
 async def home(request: Request) -> Response:
     user = await logged_in_user(request)
-    member = await member_of(user)
+    member = await current_member(request)
     notices = [notice_json(n) for n in await notifications.latest(user.id, HOME_NOTICES)]
     return await render(request, "home.html", {"member": member, "notices": notices})
 
@@ -100,7 +101,8 @@ async def set_large_text(request: Request) -> Response:
 @guard(roles=(Role.ADMIN,))
 async def audit_log(request: Request) -> Response:
     entries = await AuditEntry.all().limit(100).prefetch_related("actor")
-    return await render(request, "admin/audit.html", {"entries": entries})
+    context = {"entries": entries, "action_text": action_text}
+    return await render(request, "admin/audit.html", context)
 
 
 routes = [
