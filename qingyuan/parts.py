@@ -14,9 +14,9 @@ with `services_from(context)`.
 Where the root sits: below `web` and the programs, above every domain part. The web part's
 handlers need the typed `Services`, so the root cannot sit above web; the web app therefore
 lists its own routes (`web/app.py`, grouped by the part they serve), and the root lists
-everything else. Slots for work under way elsewhere: the pub/sub hub of `platform/realtime.py`
-goes on the `Kernel` (platform) or replaces `ConnectionServices.hub`; a pydantic-settings
-object would replace `Part.settings` with the part's section model.
+everything else. The settings object that composes every part's section
+(`qingyuan/settings.py`) sits beside web for the same reason; here each part names the
+function that reads its section, so `check_settings` can parse them all at start-up.
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ import qingyuan.verification.encrypted_columns
 import qingyuan.verification.migrations
 import qingyuan.verification.models
 from qingyuan.activities.settings import event_settings
-from qingyuan.connections.chat import ChatHub
 from qingyuan.connections.safety import SafetySettings, safety_settings
 from qingyuan.platform import database
 from qingyuan.platform import kernel as platform_kernel
 from qingyuan.platform.encryption import EncryptedColumn
 from qingyuan.platform.kernel import Kernel
+from qingyuan.platform.realtime import Hub
 from qingyuan.platform.settings import PlatformSettings
 from qingyuan.verification.settings import verification_settings
 from qingyuan.verification.wiring import VerificationServices
@@ -180,7 +180,7 @@ def build_kernel(settings: PlatformSettings) -> Kernel:
 @dataclass
 class ConnectionServices:
     safety: SafetySettings
-    hub: ChatHub  # slot: the pub/sub hub of platform/realtime.py replaces it
+    hub: Hub  # the per-user pub/sub of this worker's sockets
 
     async def aclose(self) -> None:
         await self.hub.aclose()
@@ -206,7 +206,7 @@ def build_services(kernel: Kernel) -> Services:
         kernel=kernel,
         verification=VerificationServices(kernel),
         connections=ConnectionServices(
-            safety=safety_settings(kernel.settings), hub=ChatHub(kernel.redis)
+            safety=safety_settings(kernel.settings), hub=Hub(kernel.redis)
         ),
     )
     kernel.broker.state.services = services

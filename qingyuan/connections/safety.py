@@ -51,7 +51,7 @@ from qingyuan.connections.models import (
 )
 from qingyuan.connections.settings import connection_settings
 from qingyuan.matching.decisions import were_proposed
-from qingyuan.platform import actions, audit, ratelimit
+from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, RateLimited, ValidationFailed
@@ -59,6 +59,7 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import User
 from qingyuan.platform.settings import PlatformSettings, RateLimit
+from qingyuan.verification.status import Standing
 
 DEFAULT_SCAM_PATTERNS: dict[str, list[str]] = {
     "money": [
@@ -201,10 +202,10 @@ def fold(text: str) -> str:
     return _SPACED_LETTERS.sub(lambda run: re.sub(r"[\W_]+", "", run[0]), text)
 
 
-def scam_risk(rules: SafetySettings, connection: Connection, text: str) -> str | None:
-    """The first pattern category `text` matches (as `fold` sees it), if the connection is
-    still young."""
-    if now() - connection.created_at > rules.young_connection:
+def scam_risk(rules: SafetySettings, connected_at: datetime, text: str) -> str | None:
+    """The first pattern category `text` matches (as `fold` sees it), if the connection (made
+    at `connected_at`) is still young."""
+    if now() - connected_at > rules.young_connection:
         return None
     folded = fold(text)
     for category, pattern in rules.scam_patterns.items():
@@ -256,24 +257,24 @@ async def is_reported(user_id: int) -> bool:
     ).exists()
 
 
-async def level_of(
-    rules: SafetySettings, user_id: int, verified_at: datetime | None, via_appeal: bool
-) -> Level:
+async def level_of(rules: SafetySettings, user_id: int, standing: Standing) -> Level:
     """Which message limit applies: reported beats everything, then how settled the
     verification is (recent, or passed only on appeal, counts as new)."""
     if await is_reported(user_id):
         return Level.REPORTED
-    if verified_at is None or via_appeal or now() - verified_at < rules.new_member:
+    verified_at = standing.verified_at
+    if verified_at is None or standing.via_appeal or now() - verified_at < rules.new_member:
         return Level.NEW
     return Level.ESTABLISHED
 
 
-async def count_message(redis: Redis, rules: SafetySettings, user_id: int, level: Level) -> None:
-    verdict = await ratelimit.hit(redis, f"chat:{user_id}", rules.limits[level])
-    if not verdict.allowed:
-        raise RateLimited(
-            verdict.retry_after, _("You are sending messages too fast. Please wait a while.")
-        )
+def message_bucket(user_id: int) -> str:
+    """The rate-limit bucket of `user_id`'s messages (all their chats and devices together)."""
+    return f"chat:{user_id}"
+
+
+def too_fast(retry_after: int) -> RateLimited:
+    return RateLimited(retry_after, _("You are sending messages too fast. Please wait a while."))
 
 
 # --- blocks ----------------------------------------------------------------------------------

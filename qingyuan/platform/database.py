@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -58,6 +59,22 @@ def tortoise_config(database_url: str, apps: Sequence[App]) -> dict[str, Any]:
     }
 
 
+@cache
+def stateless_connection() -> type:
+    """asyncpg's connection class, taken back by the pool as it is. asyncpg's default reset
+    before reuse (unlock advisory locks, close cursors, UNLISTEN, RESET ALL) is one more round
+    trip for every query, and we leave none of that state on a connection: no advisory locks,
+    cursors, LISTEN or SET. An open transaction is still rolled back by the pool. (asyncpg is
+    imported here: it is installed with PostgreSQL support only.)"""
+    import asyncpg  # type: ignore[import-untyped]
+
+    class StatelessConnection(asyncpg.Connection):
+        def get_reset_query(self) -> str:
+            return ""
+
+    return StatelessConnection
+
+
 def _connection(database_url: str) -> str | dict[str, Any]:
     """The URL as Tortoise takes it.
 
@@ -66,16 +83,18 @@ def _connection(database_url: str) -> str | dict[str, Any]:
     lingering in free pages of the file. Operators write libpq's `sslmode=verify-full`, but
     Tortoise passes URL parameters to asyncpg as keywords and `asyncpg.connect()` has no
     `sslmode` (a TypeError at start); its `ssl` argument takes the same mode names with
-    libpq's meaning (root certificate from PGSSLROOTCERT or ~/.postgresql/root.crt)."""
+    libpq's meaning (root certificate from PGSSLROOTCERT or ~/.postgresql/root.crt).
+    PostgreSQL connections are `stateless_connection()`s."""
     parts = urlsplit(database_url)
     query = parse_qs(parts.query)
     if parts.scheme == "sqlite" and "secure_delete" not in query:
         return database_url + ("&" if parts.query else "?") + "secure_delete=on"
-    if "sslmode" not in query:
-        return database_url
-    mode = query.pop("sslmode")[-1]
+    mode = query.pop("sslmode", [None])[-1]
     config = expand_db_url(parts._replace(query=urlencode(query, doseq=True)).geturl())
-    config["credentials"]["ssl"] = mode
+    if mode is not None:
+        config["credentials"]["ssl"] = mode
+    if config["engine"] == "tortoise.backends.asyncpg":
+        config["credentials"]["connection_class"] = stateless_connection()
     return config
 
 
