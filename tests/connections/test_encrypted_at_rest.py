@@ -99,8 +99,8 @@ def test_a_database_migrated_by_main_upgrades_and_its_texts_are_encrypted(settin
             return [
                 *(chat.wire(cipher, m)["text"] for m in messages),
                 report["details"],
-                *(n["text"] for n in notes),
-                introductions.introduction_json(cipher, intro, ids["a"])["note"],
+                *(n.text for n in notes),
+                introductions.introduction_view(cipher, intro, ids["a"]).note,
             ]
 
     assert asyncio.run(read()) == SECRETS
