@@ -31,7 +31,7 @@ _NOTE_MESSAGE = gettext_lazy("Write a note of 1 to %(n)d characters.", n=NOTE_MA
 class Introduce(Schema):
     """Introduce two members in the matchmaker's care, with a note for both."""
 
-    service_checks: ClassVar = frozenset({"b_id", "note"})  # two different members; not blank
+    beyond_schema: ClassVar = frozenset({"b_id", "note"})  # two different members; not blank
     field_messages: ClassVar = {"note": _NOTE_MESSAGE}
     a_id: Id
     b_id: Id
@@ -52,7 +52,7 @@ class Answer(Schema):
 
 
 class AddNote(Schema):
-    service_checks: ClassVar = frozenset({"text"})  # not blank
+    beyond_schema: ClassVar = frozenset({"text"})  # not blank
     field_messages: ClassVar = {"text": _NOTE_MESSAGE}
     text: NoteText
 
