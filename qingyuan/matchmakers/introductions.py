@@ -29,7 +29,8 @@ from qingyuan.matchmakers.models import (
     IntroductionStatus,
 )
 from qingyuan.matchmakers.schemas import AddNote, Assign, Introduce, IntroductionOut, NoteOut
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -44,14 +45,15 @@ async def assign(admin: User, data: Assign) -> CareAssignment:
     member = await User.get_or_none(id=data.member_id, role=Role.MEMBER)
     if matchmaker is None or member is None:
         raise ValidationFailed(_("Choose an existing matchmaker and member."))
-    assignment, created = await CareAssignment.get_or_create(
-        matchmaker_id=matchmaker.id, member_id=member.id
-    )
-    if created:
-        await audit.record(
-            admin, "matchmaker.assign", target_type="user", target_id=member.id,
-            matchmaker_id=matchmaker.id,
-        )  # fmt: skip
+    async with actions.transaction():
+        assignment, created = await CareAssignment.get_or_create(
+            matchmaker_id=matchmaker.id, member_id=member.id
+        )
+        if created:
+            await audit.record(
+                admin, AuditAction.MATCHMAKER_ASSIGNED, target_type="user", target_id=member.id,
+                matchmaker_id=matchmaker.id,
+            )  # fmt: skip
     return assignment
 
 
@@ -132,13 +134,13 @@ async def introduce(
         await _ensure_assigned(matchmaker.id, member_id)
     await _check_pair(data.a_id, data.b_id, day)
     lo, hi = sorted((data.a_id, data.b_id))
-    async with in_transaction():
+    async with actions.transaction():
         intro: Introduction = await INTRODUCTION_NOTE.create(
             cipher, data.note, matchmaker_id=matchmaker.id, a_id=lo, b_id=hi
         )
         await audit.record(
-            matchmaker, "introduction.create", target_type="introduction", target_id=intro.id,
-            a_id=lo, b_id=hi,
+            matchmaker, AuditAction.INTRODUCTION_CREATED,
+            target_type="introduction", target_id=intro.id, a_id=lo, b_id=hi,
         )  # fmt: skip
         for user_id in (lo, hi):
             await notify(user_id, "introduction.created", introduction_id=intro.id)
