@@ -48,6 +48,7 @@ from qingyuan.connections.models import (
     ReportReason,
     ReportStatus,
 )
+from qingyuan.connections.schemas import DecideReport, ReportDecision, ReportOut
 from qingyuan.matching.models import Proposal
 from qingyuan.platform import actions, audit, ratelimit
 from qingyuan.platform.actions import AuditAction
@@ -376,21 +377,20 @@ async def open_reports() -> list[Report]:
     return await Report.filter(status=ReportStatus.OPEN).order_by("id")
 
 
-async def report_json(cipher: PIICipher, item: Report) -> dict[str, Any]:
-    """A report as moderators see it: ids, reason, details, and how often the member was
-    reported before (repeat reports are what identify a scam account)."""
-    return {
-        "id": item.id,
-        "reason": item.reason.value,
-        "reason_text": reason_text(item.reason),
-        "details": REPORT_DETAILS.open(cipher, item),
-        "status": item.status.value,
-        "reporter_id": item.reporter_id,
-        "reported_id": item.reported_id,
-        "connection_id": item.connection_id,
-        "reports_against": await Report.filter(reported_id=item.reported_id).count(),
-        "created_at": item.created_at.isoformat(),
-    }
+async def report_view(cipher: PIICipher, item: Report) -> ReportOut:
+    """A report as moderators see it (`ReportOut`)."""
+    return ReportOut(
+        id=item.id,
+        reason=item.reason,
+        reason_text=reason_text(item.reason),
+        details=REPORT_DETAILS.open(cipher, item),
+        status=item.status,
+        reporter_id=item.reporter_id,
+        reported_id=item.reported_id,
+        connection_id=item.connection_id,
+        reports_against=await Report.filter(reported_id=item.reported_id).count(),
+        created_at=item.created_at,
+    )
 
 
 async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[str, Any]]:
@@ -412,12 +412,12 @@ async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[st
     ]
 
 
-DECISIONS = {
+DECISIONS: dict[ReportDecision, ReportStatus] = {
     "dismiss": ReportStatus.DISMISSED,
     "warn": ReportStatus.WARNED,
     "suspend": ReportStatus.SUSPENDED,
 }
-_DECISION_AUDIT = {
+_DECISION_AUDIT: dict[ReportDecision, AuditAction] = {
     "dismiss": AuditAction.REPORT_DISMISSED,
     "warn": AuditAction.REPORT_WARNED,
     "suspend": AuditAction.REPORT_SUSPENDED,
@@ -425,15 +425,11 @@ _DECISION_AUDIT = {
 
 
 async def do_decide_report(
-    kernel: Kernel, admin: User, report_id: int, decision: Any, note: Any
+    kernel: Kernel, admin: User, report_id: int, data: DecideReport
 ) -> Report:
     """An admin's decision, audit-logged: dismiss, warn (the reduced message rate stays) or
     suspend (`do_suspend_account`, in the same transaction)."""
-    if not isinstance(decision, str) or decision not in DECISIONS:
-        raise ValidationFailed(fields={"decision": _("Choose dismiss, warn or suspend.")})
-    note = note.strip() if isinstance(note, str) else ""
-    if not note or len(note) > 1000:
-        raise ValidationFailed(fields={"note": _("Write why you decided this (at most 1000).")})
+    decision, note = data.decision, data.note
     async with actions.transaction():
         item = await Report.filter(id=report_id).select_for_update().first()
         if item is None:

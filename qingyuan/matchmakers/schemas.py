@@ -5,26 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from qingyuan.matching.schemas import Card
 from qingyuan.matchmakers.models import IntroductionStatus
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.i18n import gettext_lazy
-from qingyuan.platform.validation import FieldProblem, Id, Schema, Text, Timestamp
+from qingyuan.platform.validation import FieldProblem, Id, Schema, Text, Timestamp, Trimmed
 
 NOTE_MAX = 1000
 
 
-def _not_blank(text: str) -> str:
-    """A note is kept trimmed; one of spaces only says nothing (JSON Schema cannot say so)."""
-    trimmed = text.strip()
-    if not trimmed:
-        raise ValueError(_("Write a note of 1 to %(n)d characters.", n=NOTE_MAX))
-    return trimmed
-
-
-NoteText = Annotated[Text, Field(min_length=1, max_length=NOTE_MAX), AfterValidator(_not_blank)]
+NoteText = Annotated[Text, Field(min_length=1, max_length=NOTE_MAX), Trimmed]
 _NOTE_MESSAGE = gettext_lazy("Write a note of 1 to %(n)d characters.", n=NOTE_MAX)
 
 

@@ -41,7 +41,6 @@ UNCONVERTED = {
     ("POST", "/api/v1/admin/activities/{activity_id}/cancellation"),
     ("POST", "/api/v1/admin/activities/{activity_id}/export"),
     ("POST", "/api/v1/admin/activities/{activity_id}/shifts"),
-    ("POST", "/api/v1/admin/reports/{report_id}/decision"),
     ("POST", "/api/v1/admin/shifts/{shift_id}/assignments"),
     ("POST", "/api/v1/connections/{connection_id}/messages"),
     ("POST", "/api/v1/connections/{connection_id}/read"),
