@@ -45,8 +45,6 @@ UNCONVERTED = {
     ("POST", "/api/v1/connections/{connection_id}/messages"),
     ("POST", "/api/v1/connections/{connection_id}/read"),
     ("POST", "/api/v1/connections/{connection_id}/report"),
-    ("POST", "/api/v1/me/verification/appeal"),
-    ("POST", "/api/v1/registrations"),
     ("POST", "/api/v1/staff/checkins"),
     ("POST", "/api/v1/staff/consultation-slots"),
     ("PUT", "/api/v1/admin/activities/{activity_id}"),
