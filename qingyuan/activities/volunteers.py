@@ -78,9 +78,15 @@ async def unassign(admin: User, shift_id: int, volunteer_id: int) -> None:
 async def staffing(activity_id: int) -> list[dict[str, Any]]:
     """Every shift with who is on it and how many are still missing (the gap)."""
     shifts = await Shift.filter(activity_id=activity_id).order_by("starts_at", "id")
+    on_shift: dict[int, list[int]] = {shift.id: [] for shift in shifts}
+    rows = await ShiftAssignment.filter(shift_id__in=list(on_shift)).values_list(
+        "shift_id", "volunteer_id"
+    )
+    for shift_id, volunteer_id in rows:
+        on_shift[shift_id].append(volunteer_id)
     result = []
     for shift in shifts:
-        people = await ShiftAssignment.filter(shift=shift).values_list("volunteer_id", flat=True)
+        people = on_shift[shift.id]
         result.append(
             {
                 "id": shift.id,

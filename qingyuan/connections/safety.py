@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -36,6 +37,7 @@ from typing import Any, cast
 import opencc
 from redis.asyncio import Redis
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.timezone import now
 
 from qingyuan.connections import chat
@@ -379,18 +381,33 @@ async def open_reports() -> list[Report]:
 
 async def report_view(cipher: PIICipher, item: Report) -> ReportOut:
     """A report as moderators see it (`ReportOut`)."""
-    return ReportOut(
-        id=item.id,
-        reason=item.reason,
-        reason_text=reason_text(item.reason),
-        details=REPORT_DETAILS.open(cipher, item),
-        status=item.status,
-        reporter_id=item.reporter_id,
-        reported_id=item.reported_id,
-        connection_id=item.connection_id,
-        reports_against=await Report.filter(reported_id=item.reported_id).count(),
-        created_at=item.created_at,
+    return (await reports_view(cipher, [item]))[0]
+
+
+async def reports_view(cipher: PIICipher, items: Sequence[Report]) -> list[ReportOut]:
+    """`report_view` of many reports, the reports against each member counted in one query."""
+    reported = {item.reported_id for item in items}
+    against = dict(
+        await Report.filter(reported_id__in=list(reported))
+        .annotate(n=Count("id"))
+        .group_by("reported_id")
+        .values_list("reported_id", "n")
     )
+    return [
+        ReportOut(
+            id=item.id,
+            reason=item.reason,
+            reason_text=reason_text(item.reason),
+            details=REPORT_DETAILS.open(cipher, item),
+            status=item.status,
+            reporter_id=item.reporter_id,
+            reported_id=item.reported_id,
+            connection_id=item.connection_id,
+            reports_against=against.get(item.reported_id, 0),
+            created_at=item.created_at,
+        )
+        for item in items
+    ]
 
 
 async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ never a real name, phone or ID number."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -11,15 +12,38 @@ from qingyuan.matching.models import Profile, Proposal
 from qingyuan.matching.profiles import city_names
 from qingyuan.matching.questions import INTEREST_TAGS
 from qingyuan.matching.reasons import reason_text
-from qingyuan.verification.facts import verified_facts
+from qingyuan.verification.facts import VerifiedFacts, verified_facts
+
+
+async def member_cards(
+    user_ids: Iterable[int], viewer_id: int, day: date
+) -> dict[int, dict[str, Any]]:
+    """The cards of `user_ids` as `viewer_id` sees them, in two queries however many: the
+    profiles (the viewer's among them, for shared interests) and the verified facts."""
+    wanted = list(dict.fromkeys(user_ids))
+    profiles = {p.user_id: p for p in await Profile.filter(user_id__in=[*wanted, viewer_id])}
+    facts = await verified_facts(wanted)
+    viewer = profiles.get(viewer_id)
+    mine = set(viewer.interests) if viewer else set()
+    return {
+        user_id: _card(user_id, profiles.get(user_id), facts.get(user_id), mine, day)
+        for user_id in wanted
+    }
 
 
 async def member_card(user_id: int, viewer_id: int, day: date) -> dict[str, Any]:
-    profile = await Profile.get_or_none(user_id=user_id)
-    viewer = await Profile.get_or_none(user_id=viewer_id)
-    facts = (await verified_facts([user_id])).get(user_id)
+    return (await member_cards([user_id], viewer_id, day))[user_id]
+
+
+def _card(
+    user_id: int,
+    profile: Profile | None,
+    facts: VerifiedFacts | None,
+    viewer_interests: set[str],
+    day: date,
+) -> dict[str, Any]:
     interests = profile.interests if profile else []
-    shared = set(interests) & set(viewer.interests if viewer else [])
+    shared = set(interests) & viewer_interests
     return {
         "id": user_id,
         "nickname": profile.nickname if profile else "",
@@ -42,14 +66,23 @@ async def member_card(user_id: int, viewer_id: int, day: date) -> dict[str, Any]
     }
 
 
-async def proposal_json(proposal: Proposal, viewer_id: int, day: date) -> dict[str, Any]:
-    side = side_of(proposal, viewer_id)
-    other = proposal.b_id if side == "a" else proposal.a_id
-    return {
-        "id": proposal.id,
-        "date": proposal.day.isoformat(),
-        "member": await member_card(other, viewer_id, day),
-        "reasons": [{"code": r["code"], "text": reason_text(r)} for r in proposal.reasons],
-        "expires_at": proposal.expires_at.isoformat(),
-        "my_decision": getattr(proposal, f"{side}_decision"),
-    }
+def _other(proposal: Proposal, viewer_id: int) -> int:
+    return proposal.b_id if side_of(proposal, viewer_id) == "a" else proposal.a_id
+
+
+async def proposals_json(
+    proposals: Sequence[Proposal], viewer_id: int, day: date
+) -> list[dict[str, Any]]:
+    """Proposals as `viewer_id` sees them, the other members' cards fetched all at once."""
+    cards = await member_cards([_other(p, viewer_id) for p in proposals], viewer_id, day)
+    return [
+        {
+            "id": proposal.id,
+            "date": proposal.day.isoformat(),
+            "member": cards[_other(proposal, viewer_id)],
+            "reasons": [{"code": r["code"], "text": reason_text(r)} for r in proposal.reasons],
+            "expires_at": proposal.expires_at.isoformat(),
+            "my_decision": getattr(proposal, f"{side_of(proposal, viewer_id)}_decision"),
+        }
+        for proposal in proposals
+    ]

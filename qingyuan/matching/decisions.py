@@ -8,6 +8,7 @@ so two members liking each other at the same instant create exactly one connecti
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
@@ -75,6 +76,6 @@ async def _connection_of(proposal: Proposal) -> Connection | None:
 
 
 async def connections_of(user_id: int) -> list[Connection]:
-    mine = await Connection.filter(a_id=user_id, ended_at__isnull=True).order_by("-created_at")
-    theirs = await Connection.filter(b_id=user_id, ended_at__isnull=True).order_by("-created_at")
-    return sorted([*mine, *theirs], key=lambda c: c.created_at, reverse=True)
+    """Open connections of `user_id` (either side), newest first, in one query."""
+    query = Connection.filter(Q(a_id=user_id) | Q(b_id=user_id), ended_at__isnull=True)
+    return await query.order_by("-created_at", "-id")

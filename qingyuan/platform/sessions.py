@@ -69,14 +69,18 @@ class SessionStore:
     async def load(self, session_id: str) -> Session | None:
         """The live session for `session_id`, its idle timer restarted; None when gone."""
         key = _key(session_id)
-        data = await self._redis.hgetall(key)
+        # One round trip on every request: restarting the timer of a key that is gone does
+        # nothing, and one past its absolute timeout is deleted just below.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(key)
+            pipe.expire(key, self._idle)
+            data, _restarted = await pipe.execute()
         if not data:
             return None
         created_at = float(data["created_at"])
         if time.time() - created_at > self._absolute:
             await self._forget(key, int(data["user_id"]))
             return None
-        await self._redis.expire(key, self._idle)
         role, csrf = as_text(data["role"]), as_text(data["csrf"])
         return Session(session_id, int(data["user_id"]), role, csrf, created_at)
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from tortoise.expressions import Subquery
+
 from qingyuan.verification.idnumber import age_on
 from qingyuan.verification.models import Consent, Member, VerificationStatus
 
@@ -31,12 +33,14 @@ class VerifiedFacts:
 
 async def verified_facts(user_ids: Iterable[int] | None = None) -> dict[int, VerifiedFacts]:
     """Facts of the verified, consenting, active members (all of them, or those of `user_ids`)."""
-    query = Member.filter(status=VerificationStatus.VERIFIED, user__is_active=True)
+    # One query whatever the number of members: withdrawn consents are a subquery, not a
+    # scan of every withdrawal ever made read into Python for each card.
+    withdrawn = Consent.filter(withdrawn_at__not_isnull=True).values("member_id")
+    query = Member.filter(status=VerificationStatus.VERIFIED, user__is_active=True).exclude(
+        id__in=Subquery(withdrawn)
+    )
     if user_ids is not None:
         query = query.filter(user_id__in=list(user_ids))
-    withdrawn = set(
-        await Consent.filter(withdrawn_at__not_isnull=True).values_list("member_id", flat=True)
-    )
     rows = await query.values(
         "id", "user_id", "birth_date", "gender", "degree", "employment", "hukou_region"
     )
@@ -50,5 +54,4 @@ async def verified_facts(user_ids: Iterable[int] | None = None) -> dict[int, Ver
             row["hukou_region"],
         )
         for row in rows
-        if row["id"] not in withdrawn
     }

@@ -144,7 +144,12 @@ async def ensure_verified(user: User) -> Member:
     The departments' reasons are sealed (and not repeated on every refused page): a rejected
     member is sent to their verification page, which explains them.
     """
-    member = await Member.get_or_none(user=user)
+    return await check_verified(await Member.get_or_none(user=user))
+
+
+async def check_verified(member: Member | None) -> Member:
+    """`ensure_verified` for a member record already loaded (the web's per-request viewer):
+    no query when verified."""
     if member is None or member.status != VerificationStatus.VERIFIED:
         message = _("Only verified members can do this.")
         if (
@@ -160,3 +165,10 @@ async def ensure_verified(user: User) -> Member:
             message = _("Your verification is still in progress.")
         raise Forbidden(message)
     return member
+
+
+async def member_with_user(user_id: int) -> Member | None:
+    """The member record of an active account with its user joined in: the viewer of a
+    member's request in one query (None for accounts without one, or inactive)."""
+    query = Member.filter(user_id=user_id, user__is_active=True).select_related("user")
+    return await query.first()

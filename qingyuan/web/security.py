@@ -25,6 +25,8 @@ from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.sessions import Session
 from qingyuan.platform.settings import Settings
+from qingyuan.verification.models import Member
+from qingyuan.verification.status import check_verified, member_with_user
 from qingyuan.web.bodies import read_form
 
 SESSION_COOKIE = "qy_session"
@@ -59,12 +61,29 @@ async def current_session(request: Request) -> Session | None:
 
 
 async def current_user(request: Request) -> User | None:
+    """The viewer, loaded once per request; a member's verification record comes with it."""
     cache = request.scope.setdefault("qingyuan", {})
     if "user" not in cache:
         session = await current_session(request)
-        user = await User.get_or_none(id=session.user_id, is_active=True) if session else None
-        cache["user"] = user
+        member = None
+        if session and session.role == Role.MEMBER.value:
+            member = await member_with_user(session.user_id)
+        user = member.user if member else None
+        if session and user is None:
+            user = await User.get_or_none(id=session.user_id, is_active=True)
+        cache["user"], cache["viewer_member"] = user, member
     return cache["user"]
+
+
+async def current_member(request: Request) -> Member | None:
+    """The viewer's verification record (None for staff and the unregistered), per request."""
+    await current_user(request)
+    return request.scope["qingyuan"]["viewer_member"]
+
+
+async def verified_member(request: Request) -> Member:
+    """The viewer's verification record if verified, else the Forbidden that says why."""
+    return await check_verified(await current_member(request))
 
 
 async def logged_in_user(request: Request) -> User:

@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from qingyuan.connections.chat import unread_counts
 from qingyuan.platform import i18n, notifications
-from qingyuan.platform.models import Role
+from qingyuan.platform.models import Role, User
 from qingyuan.verification import status
 from qingyuan.web.security import csrf_token, current_user, remember_visitor
 
@@ -65,6 +65,15 @@ def _local(moment: datetime, zone: ZoneInfo, fmt: str) -> str:
 templates = Jinja2Templates(env=_environment(), context_processors=[_context])
 
 
+async def unread_by_connection(request: Request, user: User) -> dict[int, int]:
+    """The member's unread messages per connection, counted once per request (the
+    navigation and the connections page both show them)."""
+    cache = request.scope.setdefault("qingyuan", {})
+    if "unread_by_connection" not in cache:
+        cache["unread_by_connection"] = await unread_counts(user.id)
+    return cache["unread_by_connection"]
+
+
 async def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
@@ -76,7 +85,7 @@ async def render(
     unread = await notifications.unread_count(user.id) if user else 0
     messages = 0
     if user is not None and user.role == Role.MEMBER:  # unread chat messages, in the navigation
-        messages = sum((await unread_counts(user.id)).values())
+        messages = sum((await unread_by_connection(request, user)).values())
     navigation = {"unread_notices": unread, "unread_messages": messages}
     response = templates.TemplateResponse(
         request, name, {**navigation, **(context or {})}, status_code=status_code

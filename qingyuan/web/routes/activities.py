@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,7 @@ from qingyuan.activities import activities, calendar, checkin, feedback, registr
 from qingyuan.activities.models import Activity, Registration, RegistrationStatus
 from qingyuan.activities.seats import SeatPlan
 from qingyuan.activities.settings import EventSettings, event_settings
-from qingyuan.matching.cards import member_card
+from qingyuan.matching.cards import member_cards
 from qingyuan.matching.profiles import city_names
 from qingyuan.matchmakers import consultations
 from qingyuan.matchmakers.models import ConsultationSlot
@@ -83,8 +84,16 @@ def config_of(request: Request) -> EventSettings:
 
 
 async def activity_json(activity: Activity) -> dict[str, Any]:
-    quotas = dict(await activity.quotas.all().values_list("gender", "seats"))
+    return (await activities_json([activity]))[0]
 
+
+async def activities_json(found: Sequence[Activity]) -> list[dict[str, Any]]:
+    """Activities as the API shows them, the quotas of all of them read in one query."""
+    quotas = await activities.quotas_of(a.id for a in found)
+    return [_activity_json(activity, quotas.get(activity.id, {})) for activity in found]
+
+
+def _activity_json(activity: Activity, quotas: dict[str, int]) -> dict[str, Any]:
     def iso(value: Any) -> str | None:
         return value.isoformat() if value else None
 
@@ -158,7 +167,7 @@ async def list_api(request: Request) -> Response:
     found = await activities.upcoming(
         at=now(), timezone=kernel_of(request).settings.timezone, **filters(request)
     )
-    return JSONResponse({"activities": [await activity_json(a) for a in found]})
+    return JSONResponse({"activities": await activities_json(found)})
 
 
 @guard(login=True)
@@ -210,18 +219,22 @@ async def ticket_api(request: Request) -> Response:
 @guard(login=True)
 async def mine_api(request: Request) -> Response:
     user = await _user(request)
-    mine = await Registration.filter(user_id=user.id).order_by("-created_at").limit(100)
+    mine = await _my_registrations(user)
+    listed = await activities_json([r.activity for r in mine])
     return JSONResponse(
         {
             "registrations": [
-                {
-                    "activity": await activity_json(await Activity.get(id=r.activity_id)),
-                    **await registration_json(r),
-                }
-                for r in mine
+                {"activity": activity, **await registration_json(r)}
+                for r, activity in zip(mine, listed, strict=True)
             ]
         }
     )
+
+
+async def _my_registrations(user: User) -> list[Registration]:
+    """The member's latest 100 registrations, newest first, each with its activity loaded."""
+    query = Registration.filter(user_id=user.id).order_by("-created_at").limit(100)
+    return await query.prefetch_related("activity")
 
 
 def status_label(status: str) -> str:
@@ -270,8 +283,9 @@ async def _after_context(request: Request, activity: Activity, user: User) -> di
     except UserError:
         return None
     day = kernel_of(request).settings.local_today()
+    cards = await member_cards(others, user.id, day)
     return {
-        "attendees": [await member_card(other, user.id, day) for other in others],
+        "attendees": [cards[other] for other in others],
         "ids": others,
         "picked": await feedback.my_picks(activity.id, user.id),
     }
@@ -372,8 +386,8 @@ async def ticket_page(request: Request) -> Response:
 @guard(login=True)
 async def mine_page(request: Request) -> Response:
     user = await _user(request)
-    mine = await Registration.filter(user_id=user.id).order_by("-created_at").limit(100)
-    rows = [(r, await Activity.get(id=r.activity_id), await waitlist.position(r)) for r in mine]
+    mine = await _my_registrations(user)
+    rows = [(r, r.activity, await waitlist.position(r)) for r in mine]
     return await render(request, "my_activities.html", {"rows": rows, **page_helpers()})
 
 
@@ -396,7 +410,8 @@ async def attendees_api(request: Request) -> Response:
     others = await feedback.attendees(activity_id, user.id)
     picked = await feedback.my_picks(activity_id, user.id)
     day = kernel_of(request).settings.local_today()
-    cards = [await member_card(other, user.id, day) for other in others]
+    found = await member_cards(others, user.id, day)
+    cards = [found[other] for other in others]
     return JSONResponse(
         {
             "attendees": [

@@ -170,7 +170,9 @@ def _kinds() -> list[tuple[str, str]]:
 @guard(roles=ADMIN)
 async def list_page(request: Request) -> Response:
     recent = await Activity.filter(ends_at__gt=now() - timedelta(days=30)).order_by("starts_at")
-    rows = [(a, await activities.counts(a.id)) for a in recent[:200]]
+    shown = recent[:200]
+    counts = await activities.counts_of(a.id for a in shown)
+    rows = [(a, counts[a.id]) for a in shown]
     return await render(request, "admin/activities.html", {"rows": rows})
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.matching.cards import member_card
+from qingyuan.matching.cards import member_cards
 from qingyuan.matching.schemas import Card
 from qingyuan.matchmakers import introductions
 from qingyuan.matchmakers.schemas import (
@@ -32,7 +32,7 @@ from qingyuan.matchmakers.schemas import (
 )
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
-from qingyuan.verification.review import member_of, personal_data
+from qingyuan.verification.review import members_of, personal_data
 from qingyuan.web.bodies import BodyReader, model_response, parse_form, parse_json, read_form
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.chat import verified_member
@@ -53,25 +53,31 @@ async def _introductions(
     request: Request, user: User
 ) -> list[MemberIntroduction | IntroductionOut]:
     """The user's introductions; a member's with the card of whom they were introduced to."""
-    rows: list[MemberIntroduction | IntroductionOut] = []
-    for intro in await introductions.introductions_for(user):
-        row = introductions.introduction_view(kernel_of(request).cipher, intro, user.id)
-        if user.role == Role.MEMBER:
-            card = await member_card(row.other_id, user.id, _day(request))
-            row = MemberIntroduction(**dict(row), member=Card.model_validate(card))
-        rows.append(row)
-    return rows
+    cipher = kernel_of(request).cipher
+    found = await introductions.introductions_for(user)
+    rows = [introductions.introduction_view(cipher, intro, user.id) for intro in found]
+    if user.role != Role.MEMBER:
+        return list(rows)
+    cards = await member_cards([row.other_id for row in rows], user.id, _day(request))
+    return [
+        MemberIntroduction(**dict(row), member=Card.model_validate(cards[row.other_id]))
+        for row in rows
+    ]
 
 
 async def _assigned(request: Request, matchmaker: User) -> list[AssignedMember]:
     """Assigned members with masked personal data (never unmasked in the console)."""
+    ids = await introductions.assigned_ids(matchmaker.id)
+    users = {user.id: user for user in await User.filter(id__in=ids)}
+    members = await members_of(ids)
+    cards = await member_cards(ids, matchmaker.id, _day(request))
     rows = []
-    for member_id in await introductions.assigned_ids(matchmaker.id):
-        user = await User.get(id=member_id)
-        card = await member_card(member_id, member_id, _day(request))
-        member = await member_of(user)
+    for member_id in ids:
+        card, member = cards[member_id], members.get(member_id)
         masked = (
-            personal_data(kernel_of(request).cipher, member, user, masked=True) if member else None
+            personal_data(kernel_of(request).cipher, member, users[member_id], masked=True)
+            if member
+            else None
         )
         rows.append(
             AssignedMember(

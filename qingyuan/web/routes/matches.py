@@ -9,23 +9,21 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.expressions import Q
 
-from qingyuan.connections.chat import unread_counts
-from qingyuan.matching.cards import member_card, proposal_json
+from qingyuan.matching.cards import member_cards, proposals_json
 from qingyuan.matching.decisions import connections_of, decide
 from qingyuan.matching.models import Profile, Proposal
 from qingyuan.matching.schemas import Connections, Decided, DecisionIn, Today
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import User
-from qingyuan.verification.status import ensure_verified
 from qingyuan.web.bodies import model_response, parse_form, parse_json
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import guard, kernel_of, logged_in_user
-from qingyuan.web.templating import render
+from qingyuan.web.security import guard, kernel_of, logged_in_user, verified_member
+from qingyuan.web.templating import render, unread_by_connection
 
 
 async def _member(request: Request) -> User:
     user = await logged_in_user(request)
-    await ensure_verified(user)
+    await verified_member(request)
     return user
 
 
@@ -34,20 +32,23 @@ async def today_json(request: Request, user: User) -> dict[str, Any]:
     proposals = await Proposal.filter(Q(a_id=user.id) | Q(b_id=user.id), day=day)
     return {
         "date": day.isoformat(),
-        "proposals": [await proposal_json(p, user.id, day) for p in proposals],
+        "proposals": await proposals_json(proposals, user.id, day),
     }
 
 
 async def connections_json(request: Request, user: User) -> list[dict[str, Any]]:
     day = kernel_of(request).settings.local_today()
+    connections = await connections_of(user.id)
+    others = [c.b_id if c.a_id == user.id else c.a_id for c in connections]
+    cards = await member_cards(others, user.id, day)
     return [
         {
             "id": c.id,
             "source": c.source.value,
             "created_at": c.created_at.isoformat(),
-            "member": await member_card(c.b_id if c.a_id == user.id else c.a_id, user.id, day),
+            "member": cards[other],
         }
-        for c in await connections_of(user.id)
+        for c, other in zip(connections, others, strict=True)
     ]
 
 
@@ -102,7 +103,7 @@ async def connections_page(request: Request) -> Response:
     user = await _member(request)
     context = {
         "connections": await connections_json(request, user),
-        "unread_by_connection": await unread_counts(user.id),
+        "unread_by_connection": await unread_by_connection(request, user),
         "blocked": request.query_params.get("blocked") == "1",
     }
     return await render(request, "connections.html", context)
@@ -120,7 +121,7 @@ async def history_page(request: Request) -> Response:
     return await render(
         request,
         "match_history.html",
-        {"proposals": [await proposal_json(p, user.id, day) for p in past]},
+        {"proposals": await proposals_json(past, user.id, day)},
     )
 
 

@@ -32,7 +32,7 @@ async def _decide(request: Request, read: BodyReader) -> ReportOut:
 
 async def _open_reports(request: Request) -> list[ReportOut]:
     cipher = kernel_of(request).cipher
-    return [await safety.report_view(cipher, r) for r in await safety.open_reports()]
+    return await safety.reports_view(cipher, await safety.open_reports())
 
 
 @guard(roles=(Role.ADMIN,))

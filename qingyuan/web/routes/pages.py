@@ -11,12 +11,12 @@ from qingyuan.platform.actions import action_text
 from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
-from qingyuan.verification.review import member_of
 from qingyuan.web.bodies import read_form
 from qingyuan.web.notices import notice_of
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     clear_session_cookie,
+    current_member,
     current_session,
     guard,
     kernel_of,
@@ -74,7 +74,7 @@ async def logout(request: Request) -> Response:
 @guard(login=True)
 async def home(request: Request) -> Response:
     user = await logged_in_user(request)
-    member = await member_of(user)
+    member = await current_member(request)
     latest = await notifications.latest(user.id, HOME_NOTICES)
     notices = [notice_of(n).model_dump(mode="json") for n in latest]
     return await render(request, "home.html", {"member": member, "notices": notices})
