@@ -258,7 +258,9 @@ def test_assignments_need_existing_ids(client, world):
     )
     assert nobody.status_code == 422
     assert nobody.json()["error"]["message"] == "Choose an existing matchmaker and member."
-    assert run(client, AuditEntry.filter(action="matchmaker.assign").count) == len(world["members"])
+    assert run(client, AuditEntry.filter(action="matchmaker.assigned").count) == len(
+        world["members"]
+    )
 
 
 def test_the_document_states_the_limits_the_validator_applies(client):
