@@ -49,6 +49,7 @@ from qingyuan.connections.models import (
     ReportReason,
     ReportStatus,
 )
+from qingyuan.connections.schemas import DecideReport, ReportDecision, ReportOut
 from qingyuan.connections.settings import connection_settings
 from qingyuan.matching.decisions import were_proposed
 from qingyuan.platform import actions, audit
@@ -368,14 +369,13 @@ async def open_reports() -> list[Report]:
     return await Report.filter(status=ReportStatus.OPEN).order_by("id")
 
 
-async def report_json(cipher: PIICipher, item: Report) -> dict[str, Any]:
-    """A report as moderators see it: ids, reason, details, and how often the member was
-    reported before (repeat reports are what identify a scam account)."""
-    return (await reports_json(cipher, [item]))[0]
+async def report_view(cipher: PIICipher, item: Report) -> ReportOut:
+    """A report as moderators see it (`ReportOut`)."""
+    return (await reports_view(cipher, [item]))[0]
 
 
-async def reports_json(cipher: PIICipher, items: Sequence[Report]) -> list[dict[str, Any]]:
-    """`report_json` of many reports, the reports against each member counted in one query."""
+async def reports_view(cipher: PIICipher, items: Sequence[Report]) -> list[ReportOut]:
+    """`report_view` of many reports, the reports against each member counted in one query."""
     reported = {item.reported_id for item in items}
     against = dict(
         await Report.filter(reported_id__in=list(reported))
@@ -384,18 +384,18 @@ async def reports_json(cipher: PIICipher, items: Sequence[Report]) -> list[dict[
         .values_list("reported_id", "n")
     )
     return [
-        {
-            "id": item.id,
-            "reason": item.reason.value,
-            "reason_text": reason_text(item.reason),
-            "details": REPORT_DETAILS.open(cipher, item),
-            "status": item.status.value,
-            "reporter_id": item.reporter_id,
-            "reported_id": item.reported_id,
-            "connection_id": item.connection_id,
-            "reports_against": against.get(item.reported_id, 0),
-            "created_at": item.created_at.isoformat(),
-        }
+        ReportOut(
+            id=item.id,
+            reason=item.reason,
+            reason_text=reason_text(item.reason),
+            details=REPORT_DETAILS.open(cipher, item),
+            status=item.status,
+            reporter_id=item.reporter_id,
+            reported_id=item.reported_id,
+            connection_id=item.connection_id,
+            reports_against=against.get(item.reported_id, 0),
+            created_at=item.created_at,
+        )
         for item in items
     ]
 
@@ -419,12 +419,12 @@ async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[st
     ]
 
 
-DECISIONS = {
+DECISIONS: dict[ReportDecision, ReportStatus] = {
     "dismiss": ReportStatus.DISMISSED,
     "warn": ReportStatus.WARNED,
     "suspend": ReportStatus.SUSPENDED,
 }
-_DECISION_AUDIT = {
+_DECISION_AUDIT: dict[ReportDecision, AuditAction] = {
     "dismiss": AuditAction.REPORT_DISMISSED,
     "warn": AuditAction.REPORT_WARNED,
     "suspend": AuditAction.REPORT_SUSPENDED,
@@ -432,15 +432,11 @@ _DECISION_AUDIT = {
 
 
 async def do_decide_report(
-    kernel: Kernel, admin: User, report_id: int, decision: Any, note: Any
+    kernel: Kernel, admin: User, report_id: int, data: DecideReport
 ) -> Report:
     """An admin's decision, audit-logged: dismiss, warn (the reduced message rate stays) or
     suspend (`do_suspend_account`, in the same transaction)."""
-    if not isinstance(decision, str) or decision not in DECISIONS:
-        raise ValidationFailed(fields={"decision": _("Choose dismiss, warn or suspend.")})
-    note = note.strip() if isinstance(note, str) else ""
-    if not note or len(note) > 1000:
-        raise ValidationFailed(fields={"note": _("Write why you decided this (at most 1000).")})
+    decision, note = data.decision, data.note
     async with actions.transaction():
         item = await Report.filter(id=report_id).select_for_update().first()
         if item is None:

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -51,6 +52,21 @@ NO_NUL = r"^[^\x00]*$"
 
 Text = Annotated[str, Field(pattern=NO_NUL)]
 """Any text a client sends: a string without NUL."""
+
+
+def _trimmed(text: str) -> str:
+    trimmed = text.strip()
+    if not trimmed:
+        raise PydanticCustomError(
+            "string_too_short", "String should have at least 1 character", {"min_length": 1}
+        )
+    return trimmed
+
+
+Trimmed = AfterValidator(_trimmed)
+"""Marks text kept without surrounding spaces, where spaces only are as good as nothing:
+`Annotated[Text, Field(min_length=1, max_length=n), Trimmed]` (limits as sent, as the
+document says). JSON Schema cannot say "not blank": list the field in `beyond_schema`."""
 
 Id = Annotated[int, Field(ge=1, lt=INT_BOUND)]
 """A row id (the `{name:id}` path convertor's range, and a 32-bit column)."""

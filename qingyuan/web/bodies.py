@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, RootModel
 from starlette.datastructures import FormData, ImmutableMultiDict
@@ -61,6 +61,13 @@ SMALL = BodyRules()
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class BodyReader(Protocol):
+    """`parse_json` or `parse_form`: for a handler shared by an API route and a page, which
+    reads the body only after checks that must come first (say a 404 for what is not yours)."""
+
+    async def __call__(self, request: Request, model: type[Model], /) -> Model: ...
 
 
 def body_rules(rules: BodyRules) -> Callable[[Endpoint], Endpoint]:

@@ -91,14 +91,14 @@ def test_a_database_migrated_by_main_upgrades_and_its_texts_are_encrypted(settin
     async def read() -> list[str]:
         async with connected(settings):
             messages, _ = await chat.list_messages(ids["b"], ids["connection"])
-            report = await safety.report_json(cipher, await Report.get(id=ids["report"]))
+            report = await safety.report_view(cipher, await Report.get(id=ids["report"]))
             notes = await introductions.notes_of(cipher, ids["matchmaker"], ids["a"])
             intro = await Introduction.get(id=ids["intro"])
             return [
                 *(chat.wire(cipher, m)["text"] for m in messages),
-                report["details"],
-                *(n["text"] for n in notes),
-                introductions.introduction_json(cipher, intro, ids["a"])["note"],
+                report.details,
+                *(n.text for n in notes),
+                introductions.introduction_view(cipher, intro, ids["a"]).note,
             ]
 
     assert asyncio.run(read()) == SECRETS

@@ -30,6 +30,7 @@ from qingyuan.connections.pairs import open_connection
 from qingyuan.matching.models import Proposal
 from qingyuan.matchmakers import consultations, introductions
 from qingyuan.matchmakers.encrypted_columns import INTRODUCTION_NOTE
+from qingyuan.matchmakers.schemas import AddNote, Assign
 from qingyuan.platform import audit, notifications
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.models import Role, User
@@ -346,12 +347,20 @@ def grow_reports(world: World, n: int) -> None:
 
 def grow_assigned(world: World, n: int) -> None:
     for member in world.take(n):
-        world.call(introductions.assign, world.admin, world.matchmaker.id, member.id)
+        world.call(
+            introductions.assign,
+            world.admin,
+            Assign(matchmaker_id=world.matchmaker.id, member_id=member.id),
+        )
 
 
 def grow_notes(world: World, n: int) -> None:
     if "assigned" not in world.anchor:
-        world.call(introductions.assign, world.admin, world.matchmaker.id, world.viewer.id)
+        world.call(
+            introductions.assign,
+            world.admin,
+            Assign(matchmaker_id=world.matchmaker.id, member_id=world.viewer.id),
+        )
         world.anchor["assigned"] = world.viewer.id
     for i in range(n):
         world.call(
@@ -359,7 +368,7 @@ def grow_notes(world: World, n: int) -> None:
             world.kernel.cipher,
             world.matchmaker,
             world.viewer.id,
-            f"第{i}次谈话",
+            AddNote(text=f"第{i}次谈话"),
         )
 
 

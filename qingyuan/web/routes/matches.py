@@ -21,10 +21,6 @@ from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.security import guard, kernel_of, logged_in_user, verified_member
 from qingyuan.web.templating import render, unread_by_connection
 
-# Until introductions.py (converted on another branch) describes its bodies with models, its
-# hand-written schemas point at the card's model in components/schemas.
-CARD_SCHEMA: dict[str, Any] = {"$ref": "#/components/schemas/Card"}
-
 
 async def _member(request: Request) -> User:
     user = await logged_in_user(request)
