@@ -51,11 +51,10 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
     from tortoise.timezone import now
 
     from qingyuan.activities import activities
+    from qingyuan.parts import build_kernel, build_services, connected, migrate
     from qingyuan.platform import accounts
-    from qingyuan.platform.database import connected, migrate
-    from qingyuan.platform.kernel import build_kernel
     from qingyuan.platform.models import Role
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
     from qingyuan.verification import registration
     from qingyuan.verification.departments import (
         generate_personas,
@@ -75,7 +74,8 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
     registration.hash_password = precomputed
     people = generate_personas(members, 5, today=now().date())
     write_registry([*load_registry(), *people], settings.data_dir / "mock-registry.jsonl")
-    kernel = build_kernel(settings)
+    services = build_services(build_kernel(settings))
+    kernel = services.kernel
     sessions = []
     async with connected(settings):
         for i, person in enumerate(people):
@@ -83,7 +83,7 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
                 str(13500000000 + i), PASSWORD, person.name, parse_id_number(person.id_number)
             )
             user, member = await registration.create_member(kernel.cipher, application, "v")
-            assert (await check_member(kernel, member.id)).value == "verified"
+            assert (await check_member(services.verification, member.id)).value == "verified"
             session = await kernel.sessions.create(user.id, "member")
             sessions.append((session.id, session.csrf_token, member.gender))
         admin = await accounts.insert_user(
@@ -113,7 +113,7 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
             }
             for _ in range(rounds + 1)  # the first round warms up and is not counted
         ]
-    await kernel.close()
+    await services.aclose()
     return {"sessions": sessions, "plan": plan}
 
 

@@ -1,16 +1,20 @@
 """Chat delivery across two web workers, against Redis pub/sub alone, in the same run.
 
 Qingyuan: two `uvicorn --factory qingyuan.web.app:create_app` processes (A and B) on
-PostgreSQL and Redis. `--pairs` connected members: each sender POSTs messages to worker A in
-a closed loop (one keep-alive connection each); each recipient holds a WebSocket on worker B.
-Latency is from the start of the POST to the WebSocket frame on B: validation, the scam
-check, the rate limit, the INSERT, the publish, the hub's fan-out and the socket write.
+PostgreSQL and Redis. `--pairs` connected members: each sender sends messages to worker A in
+a closed loop, each recipient holds a WebSocket on worker B. `--send socket` (the default):
+`send` frames on the sender's own WebSocket, each waiting for its `sent` reply; `--send post`:
+POSTs, one keep-alive connection each. `--spread` puts every other sender on B (and its
+recipient on A), as a load balancer would; every message still crosses workers. Latency is
+from the send to the WebSocket frame on the recipient's worker: validation, the scam check,
+the rate limit, the INSERT, the publish, the hub's fan-out and the socket write.
 
 Reference: the same number of publishers and subscribers on Redis pub/sub directly (one
 channel per recipient, the same JSON payload), from the same client process — the floor the
 delivery path is built on.
 
-    python -m bench.chat [--pairs 20] [--seconds 10] [--redis redis://127.0.0.1:6379/14]
+    python -m bench.chat [--pairs 20] [--seconds 10] [--send socket|post] [--spread]
+                         [--redis redis://127.0.0.1:6379/14]
                          [--postgres postgres://postgres@127.0.0.1:5432/postgres]
 """
 
@@ -39,8 +43,8 @@ from bench.ports import free_port, port_open
 @dataclass
 class Pair:
     connection_id: int
-    sender_phone: str
-    recipient_phone: str
+    sender: tuple[str, str]  # phone, password (every demo login has its own)
+    recipient: tuple[str, str]
 
 
 @dataclass
@@ -82,16 +86,15 @@ async def _drop_database(server_url: str, database_url: str) -> None:
         await conn.close()
 
 
-async def _seed(env: dict[str, str], pairs: int) -> tuple[list[Pair], str]:
+async def _seed(env: dict[str, str], pairs: int) -> list[Pair]:
     """Demo members (verified through the mock departments), connected two by two."""
     from qingyuan import demo
-    from qingyuan.connections.models import ConnectionSource
-    from qingyuan.matching.decisions import open_connection
-    from qingyuan.matching.models import Profile
+    from qingyuan.connections import ConnectionSource
+    from qingyuan.connections.pairs import open_connection
+    from qingyuan.matching import Profile
+    from qingyuan.parts import build_kernel, connected, migrate
     from qingyuan.platform import accounts
-    from qingyuan.platform.database import connected, migrate
-    from qingyuan.platform.kernel import build_kernel
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
 
     settings = load_settings(env, env_file=None)
     await migrate(settings)
@@ -106,10 +109,15 @@ async def _seed(env: dict[str, str], pairs: int) -> tuple[list[Pair], str]:
         result = []
         for (a, login_a), (b, login_b) in zip(verified[0::2], verified[1::2], strict=False):
             connection = await open_connection(a.id, b.id, ConnectionSource.MATCH)
-            result.append(Pair(connection.id, login_a.phone, login_b.phone))
+            result.append(
+                Pair(
+                    connection.id,
+                    (login_a.phone, login_a.password),
+                    (login_b.phone, login_b.password),
+                )
+            )
     await kernel.close()
-    password = next(item.password for item in logins if item.role == "member")
-    return result[:pairs], password
+    return result[:pairs]
 
 
 def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
@@ -126,7 +134,8 @@ def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
-async def _session(port: int, phone: str, password: str) -> tuple[str, str]:
+async def _session(port: int, login: tuple[str, str]) -> tuple[str, str]:
+    phone, password = login
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         response = await client.post("/api/v1/session", json={"phone": phone, "password": password})
         response.raise_for_status()
@@ -171,6 +180,30 @@ async def _post_loop(
     return sent
 
 
+async def _socket_send_loop(
+    port: int, pair: Pair, session: tuple[str, str], stop_at: float, timings: Timings
+) -> int:
+    """One sender on its own WebSocket: a `send` frame, then its reply, in a closed loop (the
+    sender's copies of its messages arrive on the same socket and are skipped)."""
+    url, origin = f"ws://127.0.0.1:{port}/ws/chat", f"http://127.0.0.1:{port}"
+    cookie = {"Cookie": f"qy_session={session[0]}"}
+    sent = 0
+    async with connect(url, origin=origin, additional_headers=cookie) as ws:
+        while time.perf_counter() < stop_at:
+            token = f"{pair.connection_id}:{sent}"
+            text = f"bench {token} 周末一起去爬山吗？"
+            frame = {"type": "send", "connection_id": pair.connection_id, "text": text}
+            timings.sent[token] = time.perf_counter()
+            await ws.send(json.dumps({**frame, "ref": sent}))
+            while (reply := json.loads(await ws.recv()))["type"] not in ("sent", "refused"):
+                pass
+            if reply["type"] != "sent":
+                timings.errors += 1
+                timings.sent.pop(token, None)
+            sent += 1
+    return sent
+
+
 async def _socket_reader(port: int, cookie: str, timings: Timings, ready: asyncio.Event) -> None:
     url, origin = f"ws://127.0.0.1:{port}/ws/chat", f"http://127.0.0.1:{port}"
     async with connect(
@@ -184,24 +217,28 @@ async def _socket_reader(port: int, cookie: str, timings: Timings, ready: asynci
 
 
 async def measure_qingyuan(
-    ports: tuple[int, int], pairs: list[Pair], password: str, seconds: float
+    ports: tuple[int, int], pairs: list[Pair], seconds: float, via: str, spread: bool
 ) -> LoadResult:
-    port_a, port_b = ports
-    senders = [await _session(port_a, p.sender_phone, password) for p in pairs]
-    recipients = [await _session(port_b, p.recipient_phone, password) for p in pairs]
+    """Every message crosses workers. Senders on A and recipients on B; with `spread`, every
+    other pair the other way round (as a load balancer spreads connections)."""
+    sides = [ports if not spread or i % 2 == 0 else ports[::-1] for i in range(len(pairs))]
+    on_sides = list(zip(pairs, sides, strict=True))
+    senders = [await _session(side[0], p.sender) for p, side in on_sides]
+    recipients = [await _session(side[1], p.recipient) for p, side in on_sides]
     timings = Timings()
     readies = [asyncio.Event() for _ in pairs]
     readers = [
-        asyncio.create_task(_socket_reader(port_b, cookie, timings, ready))
-        for (cookie, _), ready in zip(recipients, readies, strict=True)
+        asyncio.create_task(_socket_reader(side[1], cookie, timings, ready))
+        for (cookie, _), ready, side in zip(recipients, readies, sides, strict=True)
     ]
     await asyncio.gather(*(ready.wait() for ready in readies))
     started = time.perf_counter()
     stop_at = started + seconds
+    loop = _socket_send_loop if via == "socket" else _post_loop
     await asyncio.gather(
         *(
-            _post_loop(port_a, pair, session, stop_at, timings)
-            for pair, session in zip(pairs, senders, strict=True)
+            loop(side[0], pair, session, stop_at, timings)
+            for pair, session, side in zip(pairs, senders, sides, strict=True)
         )
     )
     elapsed = time.perf_counter() - started
@@ -275,6 +312,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--send", choices=("socket", "post"), default="socket")
+    parser.add_argument(
+        "--spread", action="store_true", help="senders on both workers, not only on A"
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -293,10 +334,12 @@ def main() -> None:
                 "QINGYUAN_RATE_CHAT_NEW": "100000000/3600",
                 "QINGYUAN_RATE_LOGIN_IP": "100000/900",
             }
-            pairs, password = asyncio.run(_seed(env, args.pairs))
+            pairs = asyncio.run(_seed(env, args.pairs))
             workers = [_start_worker(env), _start_worker(env)]
             ports = (workers[0][1], workers[1][1])
-            qingyuan = asyncio.run(measure_qingyuan(ports, pairs, password, args.seconds))
+            qingyuan = asyncio.run(
+                measure_qingyuan(ports, pairs, args.seconds, args.send, args.spread)
+            )
             redis_only = asyncio.run(measure_redis(args.redis, len(pairs), args.seconds))
     finally:
         for process, _ in workers:
@@ -306,6 +349,8 @@ def main() -> None:
     report = {
         "pairs": len(pairs),
         "seconds": args.seconds,
+        "send": args.send,
+        "senders_on": "both workers" if args.spread else "worker A",
         "qingyuan_two_workers": _summary(qingyuan),
         "redis_pubsub_alone": _summary(redis_only),
         "ratio_messages_per_s": round(qingyuan.rps / redis_only.rps, 4),

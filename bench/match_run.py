@@ -56,9 +56,9 @@ async def seed(n: int, day: date, seed_value: int) -> dict:
     from qingyuan.matching.models import Answer, Profile
     from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
     from qingyuan.matching.synthetic import synthetic_population
-    from qingyuan.platform.database import connected
+    from qingyuan.parts import connected
     from qingyuan.platform.models import User
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
     from qingyuan.verification.models import Consent, Member, VerificationStatus
 
     started = time.perf_counter()
@@ -164,13 +164,13 @@ async def reference(day: date) -> dict:
 
     from qingyuan.matching.assignment import assign
     from qingyuan.matching.candidates import CandidateSettings, candidate_graph
-    from qingyuan.matching.daily import PROVINCE, match_settings
+    from qingyuan.matching.daily import PROVINCE
     from qingyuan.matching.features import BehaviourPrior
     from qingyuan.matching.population import load_population
-    from qingyuan.matching.training import live_scorer
-    from qingyuan.platform.database import connected
-    from qingyuan.platform.kernel import build_kernel
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.matching.settings import matching_settings
+    from qingyuan.matching.training import live_scorer, model_dir
+    from qingyuan.parts import build_kernel, connected
+    from qingyuan.settings import load_settings
 
     settings = load_settings(env_file=None)
     kernel = build_kernel(settings)
@@ -181,7 +181,7 @@ async def reference(day: date) -> dict:
             loaded = time.perf_counter() - started
     finally:
         await kernel.close()
-    ms = match_settings(kernel)
+    ms = matching_settings(kernel.settings)
     provinces = population.members.region // PROVINCE
     seconds = {"candidates": 0.0, "assign": 0.0}
     pairs, total, edges = 0, 0.0, 0
@@ -191,13 +191,15 @@ async def reference(day: date) -> dict:
         graph = candidate_graph(
             population.members,
             population.filters,
-            live_scorer(ms.model_dir, BehaviourPrior.fit(population.members.behaviour)),
-            CandidateSettings(k=ms.candidates, seed=day.toordinal()),
+            live_scorer(model_dir(ms), BehaviourPrior.fit(population.members.behaviour)),
+            CandidateSettings(k=ms.match_candidates, seed=day.toordinal()),
             partition=part,
         )
         t1 = time.perf_counter()
         chosen = assign(
-            graph, capacity=ms.per_day, exposure=population.members.behaviour.proposals_received
+            graph,
+            capacity=ms.matches_per_day,
+            exposure=population.members.behaviour.proposals_received,
         )
         t2 = time.perf_counter()
         seconds["candidates"] += t1 - t0
@@ -219,9 +221,9 @@ async def reference(day: date) -> dict:
 
 async def db_counts() -> dict:
     from qingyuan.matching.models import MatchRun, Proposal
-    from qingyuan.platform.database import connected
+    from qingyuan.parts import connected
     from qingyuan.platform.models import Notification
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
 
     async with connected(load_settings(env_file=None)):
         runs = await MatchRun.all().values("partition", "finished_at", "stats")

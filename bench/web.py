@@ -52,7 +52,7 @@ def bare_app() -> Any:
     from starlette.templating import Jinja2Templates
     from tortoise.contrib.starlette import RegisterTortoise
 
-    from qingyuan.platform.database import tortoise_config
+    from qingyuan.parts import tortoise_config
     from qingyuan.platform.models import User
     from qingyuan.platform.settings import load_settings
     from qingyuan.web.templating import templates as ours
@@ -183,9 +183,8 @@ async def _seed(env: dict[str, str], members: int) -> dict[str, str]:
     """The demo population; returns the login of a member who has a proposal today."""
     from qingyuan import demo
     from qingyuan.matching.models import Proposal
+    from qingyuan.parts import build_kernel, connected
     from qingyuan.platform.accounts import phone_of
-    from qingyuan.platform.database import connected
-    from qingyuan.platform.kernel import build_kernel
     from qingyuan.platform.models import User
     from qingyuan.platform.settings import load_settings
 

@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qingyuan.platform.database import DatabaseNotMigrated, connected, ensure_migrated, migrate
+from qingyuan.parts import ENCRYPTED_COLUMNS, connected, ensure_migrated, migrate
+from qingyuan.platform.database import DatabaseNotMigrated
 from qingyuan.platform.encryption import BATCH_SIZE
-from qingyuan.platform.settings import Settings, deploy_problems, load_settings
+from qingyuan.platform.settings import SettingsError, deploy_problems
+from qingyuan.settings import Settings, load_settings, markdown_table, readme_with_table
 
 if TYPE_CHECKING:
     import uvicorn
@@ -43,6 +45,22 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"- {problem}")
     print(f"{len(problems)} problem(s) found." if problems else "No problems found.")
     return 1 if problems else 0
+
+
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    """README's configuration table, generated from the settings' fields."""
+    if args.readme:
+        path = Path(args.readme)
+        before = path.read_text(encoding="utf-8")
+        try:
+            after = readme_with_table(before)
+        except ValueError as exc:
+            raise CommandError(f"{path}: {exc}") from exc
+        path.write_text(after, encoding="utf-8")
+        print(f"{path}: configuration table {'written' if after != before else 'up to date'}.")
+    else:
+        print(markdown_table())
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -181,11 +199,11 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _create_staff(settings: Settings, role: str, phone: str, password: str, name: str) -> int:
     from qingyuan.platform import accounts
-    from qingyuan.platform.crypto import PIICipher
+    from qingyuan.platform.crypto import cipher_for
     from qingyuan.platform.errors import UserError
     from qingyuan.platform.models import Role
 
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         try:
             user = await accounts.do_create_staff(
@@ -239,10 +257,12 @@ def cmd_model_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_model_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train on stored decisions; the new version goes live only if it is not worse."""
     import json
+    from functools import partial
 
     from qingyuan.matching.training import train_model
 
-    print(json.dumps(asyncio.run(_on_decisions(settings, train_model)), indent=2))
+    train = partial(train_model, min_decisions=settings.model_min_decisions)
+    print(json.dumps(asyncio.run(_on_decisions(settings, train)), indent=2))
     return 0
 
 
@@ -265,7 +285,7 @@ async def _match_run(settings: Settings, day: str | None) -> dict[str, object]:
     from datetime import date
 
     from qingyuan.matching.daily import run_day
-    from qingyuan.platform.kernel import build_kernel
+    from qingyuan.parts import build_kernel
 
     kernel = build_kernel(settings)
     try:
@@ -300,12 +320,12 @@ def _redacted(url: str) -> str:
 
 def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     """Re-encrypt every declared encrypted column under the newest QINGYUAN_PII_KEYS key."""
-    from qingyuan.platform.crypto import PIICipher
+    from qingyuan.platform.crypto import cipher_for
     from qingyuan.platform.encryption import UnreadableValue, rotate
 
-    if not settings.pii_keys:
+    if not settings.pii_keys.get_secret_value():
         raise CommandError("QINGYUAN_PII_KEYS is empty: list the new key first, then the old.")
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     try:
         asyncio.run(ensure_migrated(settings))
     except DatabaseNotMigrated as exc:
@@ -313,7 +333,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> dict[str, int]:
         async with connected(settings):
-            return await rotate(cipher, batch_size=args.batch_size)
+            return await rotate(cipher, ENCRYPTED_COLUMNS, batch_size=args.batch_size)
 
     try:
         changed = asyncio.run(run())
@@ -381,8 +401,8 @@ async def _on_user(
 ) -> bool:
     """Run an action on one account with a kernel of its own; its side effects (sessions,
     sockets) have run when this returns."""
+    from qingyuan.parts import build_kernel
     from qingyuan.platform.errors import UserError
-    from qingyuan.platform.kernel import build_kernel
     from qingyuan.platform.models import User
 
     kernel = build_kernel(settings)
@@ -413,6 +433,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check the settings")
     check.add_argument("--deploy", action="store_true", help="list what is unsafe for production")
     check.set_defaults(func=cmd_check)
+    table = sub.add_parser("settings", help="the configuration table (Markdown), from the fields")
+    table.add_argument("--markdown", action="store_true", help="print it (the default)")
+    table.add_argument("--readme", metavar="PATH", help="write it between README's markers")
+    table.set_defaults(func=cmd_settings)
     serve = sub.add_parser("serve", help="run the web app (and, embedded, the worker)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -494,7 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-    except ValueError as exc:  # a malformed setting: the message names the variable
+    except SettingsError as exc:  # malformed or unknown settings: the message names them
         print(f"qingyuan: {exc}", file=sys.stderr)
         return 2
     try:

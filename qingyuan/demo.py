@@ -28,23 +28,23 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from qingyuan.activities.models import Activity, Registration
+from qingyuan.activities import Activity, Registration
 from qingyuan.activities.seeding import seed_month
-from qingyuan.matching import profiles
+from qingyuan.matching import Profile, profiles
 from qingyuan.matching.daily import run_day
-from qingyuan.matching.models import Profile
 from qingyuan.matching.photos import PHOTO_DIR
 from qingyuan.matching.questions import INTEREST_TAGS, QUESTIONS
 from qingyuan.matching.training import model_dir
-from qingyuan.matchmakers import consultations
-from qingyuan.matchmakers.models import CareAssignment
+from qingyuan.matchmakers import CareAssignment, consultations
+from qingyuan.parts import build_kernel, build_services, connected
 from qingyuan.platform import accounts
-from qingyuan.platform.database import connected
 from qingyuan.platform.files import private_file, write_private
-from qingyuan.platform.kernel import Kernel, build_kernel
+from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.passwords import hash_with_profile
-from qingyuan.platform.settings import GENERATED_KEYS_FILE, Settings
+from qingyuan.platform.settings import GENERATED_KEYS_FILE
+from qingyuan.settings import Settings
+from qingyuan.verification import Member, VerificationStatus
 from qingyuan.verification.departments import (
     Person,
     generate_personas,
@@ -52,10 +52,10 @@ from qingyuan.verification.departments import (
     write_registry,
 )
 from qingyuan.verification.idnumber import age_on, parse_id_number
-from qingyuan.verification.models import Member, VerificationStatus
 from qingyuan.verification.pipeline import DepartmentsPending, check_member
 from qingyuan.verification.registration import Application, create_member
 from qingyuan.verification.settings import verification_settings
+from qingyuan.verification.wiring import VerificationServices
 
 ACCOUNTS_FILE = "demo-accounts.json"
 REGISTRY_FILE = "mock-registry.jsonl"
@@ -241,7 +241,7 @@ async def _seed_members(
     progress: Progress,
 ) -> None:
     """Register the missing members as the registration form does, each with a cheap hash."""
-    policy = verification_settings(kernel.settings).policy_version
+    policy = verification_settings(kernel.settings).consent_policy_version
     missing = [(p, x) for p, x in zip(people, logins, strict=True) if x.phone not in existing]
     if not missing:
         return
@@ -262,7 +262,9 @@ async def _seed_members(
             existing[login.phone] = user
 
 
-async def _verify_members(kernel: Kernel, users: list[User], progress: Progress) -> None:
+async def _verify_members(
+    services: VerificationServices, users: list[User], progress: Progress
+) -> None:
     """Every member with open checks asks the six departments (at once), a batch of members
     per commit. Members go one after another: a check takes the member's row lock in a nested
     transaction, and savepoints of one connection cannot interleave."""
@@ -276,7 +278,7 @@ async def _verify_members(kernel: Kernel, users: list[User], progress: Progress)
         async with in_transaction():
             for member_id in batch:
                 with contextlib.suppress(DepartmentsPending):  # the worker's sweep finishes it
-                    await check_member(kernel, member_id)
+                    await check_member(services, member_id)
         progress(f"  {start + len(batch)}/{len(waiting)} members checked")
     counts = Counter(member.status.value for member in await Member.filter(id__in=waiting))
     progress("  " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
@@ -324,14 +326,15 @@ async def seed(settings: Settings, *, members: int, progress: Progress = _quiet)
     people = demo_personas(settings, members)
     logins = demo_logins(settings.data_dir / ACCOUNTS_FILE, len(people))
     staff, member_logins = logins[: len(STAFF)], logins[len(STAFF) :]
-    kernel = build_kernel(settings)
+    services = build_services(build_kernel(settings))
+    kernel = services.kernel
     async with connected(settings):
         try:
             existing = await _users_by_phone(kernel, logins)
             await _seed_staff(kernel, staff, existing)
             await _seed_members(kernel, people, member_logins, existing, progress)
             member_users = [existing[login.phone] for login in member_logins]
-            await _verify_members(kernel, member_users, progress)
+            await _verify_members(services.verification, member_users, progress)
             await _seed_profiles(people, member_logins, existing, progress)
             await _run_match(kernel, progress)
             admin, matchmaker = (existing[login.phone] for login in staff)
@@ -344,7 +347,7 @@ async def seed(settings: Settings, *, members: int, progress: Progress = _quiet)
             for user in member_users[:8]:
                 await CareAssignment.get_or_create(matchmaker_id=matchmaker.id, member_id=user.id)
         finally:
-            await kernel.close()
+            await services.aclose()
     return logins
 
 

@@ -6,10 +6,9 @@ import asyncio
 import logging
 import signal
 
-from qingyuan.platform.database import connected
+from qingyuan.parts import build_kernel, build_services, connected
 from qingyuan.platform.jobs import Worker
-from qingyuan.platform.kernel import build_kernel
-from qingyuan.platform.settings import Settings
+from qingyuan.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +16,8 @@ logger = logging.getLogger(__name__)
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (by default: until SIGINT or SIGTERM)."""
     stop = stop or _stop_on_signals()
-    kernel = build_kernel(settings)
+    services = build_services(build_kernel(settings))
+    kernel = services.kernel
     async with connected(settings):
         await kernel.broker.startup()
         worker = Worker(kernel.broker, kernel.retries)
@@ -27,7 +27,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             await stop.wait()
         finally:
             await worker.stop()
-            await kernel.close()
+            await services.aclose()
 
 
 def _stop_on_signals() -> asyncio.Event:

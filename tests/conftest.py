@@ -37,10 +37,10 @@ import pytest
 from starlette.testclient import TestClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from qingyuan.parts import migrate
 from qingyuan.platform import accounts
-from qingyuan.platform.database import migrate
 from qingyuan.platform.models import Role, User
-from qingyuan.platform.settings import Settings, load_settings
+from qingyuan.settings import Settings, load_settings
 from qingyuan.web.app import create_app
 
 PG_URL = os.environ.get("QINGYUAN_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")

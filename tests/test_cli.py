@@ -8,7 +8,7 @@ import json
 import pytest
 
 from qingyuan import cli, demo
-from qingyuan.platform.database import connected
+from qingyuan.parts import connected
 from qingyuan.platform.models import AuditEntry, Role, User
 from qingyuan.verification.models import Member
 from tests.conftest import install_migrated
@@ -100,3 +100,12 @@ def test_demo_seed_is_idempotent_and_writes_every_login(settings):
     for name in (demo.ACCOUNTS_FILE, demo.REGISTRY_FILE):  # logins, names and ID numbers
         assert (settings.data_dir / name).stat().st_mode & 0o077 == 0, name
     assert "http://127.0.0.1:8000/" in demo.banner("http://127.0.0.1:8000/", first, settings)
+
+
+def test_model_train_needs_the_configured_number_of_decisions(env, settings, monkeypatch, capsys):
+    """`qingyuan model train` once ignored QINGYUAN_MODEL_MIN_DECISIONS (always 200)."""
+    install_migrated(settings)
+    monkeypatch.setenv("QINGYUAN_MODEL_MIN_DECISIONS", "7")
+    assert cli.main(["model", "train"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["trained"] is False and "at least 7 decisions" in result["reason"]

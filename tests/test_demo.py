@@ -15,17 +15,17 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from qingyuan import cli, demo
+from qingyuan.parts import connected, migrate
 from qingyuan.platform import accounts, passwords
-from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.crypto import cipher_for
 from qingyuan.platform.models import User
-from qingyuan.platform.settings import Settings, load_settings
+from qingyuan.settings import Settings, load_settings
 from tests.conftest import free_port
 
 
 def _stored_hash(settings: Settings, phone: str) -> str:
     async def read() -> str:
-        cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+        cipher = cipher_for(settings)
         async with connected(settings):
             user = await accounts.find_by_phone(cipher, phone)
             assert user is not None

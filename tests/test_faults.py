@@ -16,9 +16,9 @@ from datetime import date
 import pytest
 
 from qingyuan.matching.models import MatchRun, Profile, Proposal
+from qingyuan.parts import build_kernel
 from qingyuan.platform.housekeeping import LAST_RUN_KEY
 from qingyuan.platform.jobs import kick
-from qingyuan.platform.kernel import build_kernel
 from tests.conftest import run
 from tests.matching.daily_support import build_population
 from tests.platform.test_jobs import wait_for
@@ -78,7 +78,7 @@ def test_a_match_run_killed_after_its_first_partition_is_finished_by_the_rerun(
 
 def test_a_running_worker_survives_redis_restarting_empty(stack, settings, tmp_path):
     _needs_services(settings)
-    from qingyuan.platform.database import migrate
+    from qingyuan.parts import migrate
 
     asyncio.run(migrate(settings))
     log = tmp_path / "worker.log"

@@ -12,9 +12,8 @@ from starlette.testclient import TestClient
 from qingyuan import cli
 from qingyuan.connections.models import Message
 from qingyuan.matchmakers.encrypted_columns import CONSULTATION_NOTE, INTRODUCTION_NOTE
-from qingyuan.platform import encryption
+from qingyuan.parts import ENCRYPTED_COLUMNS, connected, migrate
 from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.settings import parse_pii_keys
 from qingyuan.web.app import create_app
@@ -72,7 +71,7 @@ def _stored(settings) -> dict[str, list[str]]:
                 column.name: await column.model.exclude(**{column.field: ""})
                 .order_by("id")
                 .values_list(column.field, flat=True)
-                for column in encryption.columns()
+                for column in ENCRYPTED_COLUMNS
             }
 
     return asyncio.run(read())
@@ -85,7 +84,7 @@ def _opened_with(settings, keys: str) -> int:
     async def read() -> int:
         async with connected(settings):
             opened = 0
-            for column in encryption.columns():
+            for column in ENCRYPTED_COLUMNS:
                 for row in await column.model.exclude(**{column.field: ""}):
                     column.open(cipher, row)
                     opened += 1

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from qingyuan import cli
 from qingyuan.connections import chat, safety
 from qingyuan.connections.models import Block, Connection, Report, ReportStatus
+from qingyuan.connections.schemas import DecideReport
 from qingyuan.matching import photos
 from qingyuan.matching.models import Profile
 from qingyuan.platform import actions
@@ -23,6 +24,7 @@ from tests.conftest import add_user, run
 from tests.connections.chat_support import block, connected_pair, log_in_as
 
 ORIGIN = {"origin": "http://testserver"}
+SUSPEND = DecideReport(decision="suspend", note="scam script")
 
 
 def assert_closed_now(ws) -> None:
@@ -122,7 +124,7 @@ def test_a_report_decided_outside_the_web_layer_suspends_and_closes_the_socket(c
     admin = add_user(client, "13800000001", Role.ADMIN, "管理员")
     log_in_as(client, pair.a)
     with client.websocket_connect("/ws/chat", headers=ORIGIN) as ws:
-        run(client, safety.do_decide_report, kernel, admin, item.id, "suspend", "scam script")
+        run(client, safety.do_decide_report, kernel, admin, item.id, SUSPEND)
         assert_closed_now(ws)
     assert client.get("/api/v1/me").status_code == 401
     rows = run(
@@ -144,9 +146,7 @@ def test_a_rolled_back_report_decision_suspends_no_one(client, pair):
 
     log_in_as(client, pair.a)
     with client.websocket_connect("/ws/chat", headers=ORIGIN) as ws:
-        roll_back_after(
-            client, safety.do_decide_report, kernel, admin, item.id, "suspend", "scam script"
-        )
+        roll_back_after(client, safety.do_decide_report, kernel, admin, item.id, SUSPEND)
         assert_nothing_published(client, ws, pair.a.id)
     assert client.get("/api/v1/me").status_code == 200
     assert run(client, User.get, id=pair.a.id).is_active is True

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
+from qingyuan.parts import build_kernel
 from qingyuan.platform.housekeeping import LAST_RUN_KEY
 from qingyuan.platform.jobs import kick
-from qingyuan.platform.kernel import build_kernel
 from tests.conftest import install_migrated
 
 pytestmark = pytest.mark.integration

@@ -66,7 +66,9 @@ def _signature(key: bytes, registration_id: int) -> str:
 
 def qr_token(config: EventSettings, registration_id: int) -> str:
     """What the ticket's QR code encodes."""
-    return f"{TOKEN_PREFIX}{registration_id}.{_signature(config.checkin_key, registration_id)}"
+    return (
+        f"{TOKEN_PREFIX}{registration_id}.{_signature(config.checkin_signing_key, registration_id)}"
+    )
 
 
 def qr_svg(token: str) -> str:
@@ -125,7 +127,7 @@ async def find_ticket(config: EventSettings, raw: str) -> Registration:
         number, _sep, signature = text.removeprefix(TOKEN_PREFIX).partition(".")
         if not number.isdigit() or len(number) > 12:
             raise refusal("forged")
-        if not hmac.compare_digest(signature, _signature(config.checkin_key, int(number))):
+        if not hmac.compare_digest(signature, _signature(config.checkin_signing_key, int(number))):
             raise refusal("forged")
         registration = await Registration.get_or_none(id=int(number))
     else:
@@ -181,7 +183,7 @@ async def _typed_attempt(
 ) -> Registration:
     """`_staffed_ticket` for a typed code, counting each one refused as unknown."""
     bucket = f"checkin-code:{staff.id}"
-    verdict = await ratelimit.hit(redis, bucket, config.code_attempts)
+    verdict = await ratelimit.hit(redis, bucket, config.rate_checkin_code)
     if not verdict.allowed:
         raise RateLimited(
             verdict.retry_after,

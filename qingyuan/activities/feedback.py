@@ -14,9 +14,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
 
 from qingyuan.activities.models import Activity, Attendance, Feedback, MeetAgainPick, Registration
-from qingyuan.connections.models import Connection, ConnectionSource
+from qingyuan.connections import Connection, ConnectionSource
+from qingyuan.connections.pairs import open_connection
 from qingyuan.connections.safety import is_blocked
-from qingyuan.matching.decisions import open_connection
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 

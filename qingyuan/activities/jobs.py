@@ -13,7 +13,7 @@ from qingyuan.platform.jobs import job
 async def expire_offers_job(context: Context = TaskiqDepends()) -> int:
     """Every minute: waitlist offers past their time lapse and their seats pass on."""
     config = event_settings(context.state.kernel.settings)
-    return await waitlist.expire_offers(config.offer_hours)
+    return await waitlist.expire_offers(config.waitlist_offer_hours)
 
 
 @job("events.mark_no_shows", cron="*/15 * * * *")

@@ -32,7 +32,7 @@ from qingyuan.activities.waitlist import fill_freed_seats, next_seq
 from qingyuan.platform.errors import Conflict, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
-from qingyuan.verification.models import Member, VerificationStatus
+from qingyuan.verification import Member, VerificationStatus
 from qingyuan.verification.review import member_of
 from qingyuan.verification.status import ensure_verified
 
@@ -164,5 +164,5 @@ async def cancel(
         registration.cancelled_at = at
         await registration.save(using_db=connection)
         if freed and activity.status == ActivityStatus.SCHEDULED and at < activity.starts_at:
-            await fill_freed_seats(connection, activity, plan, config.offer_hours, at)
+            await fill_freed_seats(connection, activity, plan, config.waitlist_offer_hours, at)
     return registration

@@ -15,7 +15,7 @@ from qingyuan.activities.models import Activity
 from qingyuan.activities.settings import event_settings
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import User
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 
 # (day offset, start hour, hours, kind, title, place, city, capacity, quota per gender or None)
 MONTH = (
@@ -53,7 +53,9 @@ def _at(today: date, offset: int, hour: int, zone: ZoneInfo) -> datetime:
     return datetime.combine(today + timedelta(days=offset), time(hour), tzinfo=zone)
 
 
-async def seed_month(settings: Settings, admin: User, matchmaker: User, members: list[User]) -> int:
+async def seed_month(
+    settings: PlatformSettings, admin: User, matchmaker: User, members: list[User]
+) -> int:
     """Create the month (once); returns how many activities were added."""
     if await Activity.exists():
         return 0
@@ -61,7 +63,9 @@ async def seed_month(settings: Settings, admin: User, matchmaker: User, members:
         return await _seed(settings, admin, matchmaker, members)
 
 
-async def _seed(settings: Settings, admin: User, matchmaker: User, members: list[User]) -> int:
+async def _seed(
+    settings: PlatformSettings, admin: User, matchmaker: User, members: list[User]
+) -> int:
     zone = ZoneInfo(settings.timezone)
     today = settings.local_today()
     created = []

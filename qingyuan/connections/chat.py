@@ -1,47 +1,41 @@
 """Chat between connected members: messages, read state, unread counts and live delivery.
 
-A message is written to the database first and published on Redis pub/sub afterwards, on the
-channel of each side (`chat:user:<id>`). Every web worker runs one `ChatHub`: a single
-pattern subscription that hands events to the WebSockets connected to *that* worker, so a
-member on worker A reaches one on worker B without sticky sessions. Pub/sub is fire-and-forget:
-an event lost while a worker reconnects to Redis is not lost to the member, because clients
-fetch `?after=<last id>` from the database whenever their socket (re)opens.
+A message is written to the database first and published afterwards to both sides' open
+sockets (`qingyuan.platform.realtime`: per-user pub/sub, one hub per web worker). Pub/sub is
+fire-and-forget: an event lost while a worker reconnects to Redis is not lost to the member,
+because clients fetch `?after=<last id>` from the database whenever their socket (re)opens.
+
+Sending is the hot path (`send`): a `Sender` holds what does not change while a member's
+socket is open, so a message costs two queries and one Redis round trip.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-from collections.abc import AsyncIterator
-from typing import Any
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from tortoise.expressions import Q
 from tortoise.timezone import now
 
 from qingyuan.connections import safety
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT
 from qingyuan.connections.models import Connection, Message
-from qingyuan.platform import statements
+from qingyuan.platform import ratelimit, realtime, statements
 from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.encryption import reserve_id
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
+from qingyuan.platform.realtime import publish
+from qingyuan.platform.settings import RateLimit
+from qingyuan.verification.status import Standing
 
-logger = logging.getLogger(__name__)
-
-CHANNEL_PREFIX = "chat:user:"
 PAGE_SIZE = 50
 MAX_BIGINT = 2**63  # message ids are 64-bit: a larger bound is not an id, and drivers refuse it
-QUEUE_SIZE = 256
-OVERFLOW: dict[str, Any] = {"type": "overflow"}  # the socket fell behind: close, client refetches
-
-
-def channel_of(user_id: int) -> str:
-    return f"{CHANNEL_PREFIX}{user_id}"
 
 
 def other_side(connection: Connection, user_id: int) -> int:
@@ -90,44 +84,165 @@ def for_viewer(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
     }
 
 
-async def send_message(
+@dataclass(frozen=True)
+class OpenChat:
+    """One chat as sending needs it: nothing here changes while the connection is open."""
+
+    id: int
+    other_id: int
+    connected_at: datetime
+
+
+@dataclass
+class Sender:
+    """A member about to send, as sending needs them: made per HTTP request, or once per
+    WebSocket and kept for its life (`refresh` renews what can change). Holding one, a message
+    costs two queries and one Redis round trip (see `send`)."""
+
+    user_id: int
+    level: safety.Level
+    chats: dict[int, OpenChat] = field(default_factory=dict)
+    # Names this sender in the events of its messages (`via`), so the socket that sent one can
+    # skip its own copy; the member's other devices show it.
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    # Until when (time.monotonic) this member's message limit is known to be full; None while
+    # this sender has not looked.
+    full_until: float | None = None
+
+    async def refresh(self, rules: safety.SafetySettings, standing: Standing) -> None:
+        """Re-grade the rate (a report, or the verification growing older, changes it) and
+        forget the chats and the limit, which are looked up again when next needed."""
+        self.level = await safety.level_of(rules, self.user_id, standing)
+        self.chats.clear()
+        self.full_until = None
+
+
+async def sender(rules: safety.SafetySettings, user_id: int, standing: Standing) -> Sender:
+    """`user_id` as a sender, at the message rate of their standing (one query)."""
+    return Sender(user_id, await safety.level_of(rules, user_id, standing))
+
+
+async def _open_chat(sender: Sender, connection_id: int) -> OpenChat:
+    """The chat from the sender's cache, or looked up once (404 if not theirs or ended)."""
+    chat = sender.chats.get(connection_id)
+    if chat is None:
+        connection = await connection_for(sender.user_id, connection_id)
+        other = other_side(connection, sender.user_id)
+        chat = sender.chats[connection_id] = OpenChat(connection.id, other, connection.created_at)
+    return chat
+
+
+def forget_chat(sender: Sender, connection_id: int) -> None:
+    """The connection ended (its `ended` event): the next send to it looks it up again."""
+    sender.chats.pop(connection_id, None)
+
+
+async def send(
     redis: Redis,
     cipher: PIICipher,
     rules: safety.SafetySettings,
-    sender_id: int,
-    level: safety.Level,
+    sender: Sender,
     connection_id: int,
     text: Any,
-) -> Message:
-    """Validate, rate-limit, persist (encrypted), then publish to both sides. A connection
-    with a suspended member on either side takes no new messages (neutral wording: the other
-    side is not told why)."""
-    connection = await connection_for(sender_id, connection_id)
-    sides = (connection.a_id, connection.b_id)
-    if await User.filter(id__in=sides, is_active=True).count() < 2:
-        raise Conflict(_("This chat is no longer available."))
+) -> dict[str, Any]:
+    """Validate, store (encrypted), then rate-limit and publish to both sides; returns the
+    message as published (`wire`'s shape). With the chat known to `sender` and its limit
+    not known to be full, that is two queries and one Redis round trip:
+
+    1. `reserve_id`: the id the ciphertext is bound to;
+    2. one INSERT that stores the message only if the connection is still open and both
+       members are still active, checked by the statement itself: a block or a suspension
+       committed before it is never missed, however late its event reaches this socket;
+    3. one script that counts the message in the sender's limit and publishes it only if the
+       limit allows (`realtime.publish_counted`).
+
+    A message the script refuses is deleted again, unpublished, and refused (429). That is the
+    rare case (several devices racing for the last messages of a window): a sender whose limit
+    is known to be full, from its last count or from one look when the sender is new, is
+    refused before anything is stored. Bad input costs nothing. A connection with a suspended
+    member takes no new messages (neutral wording: the other side is not told why).
+    """
+    chat = await _open_chat(sender, connection_id)  # first: a stranger learns nothing, a 404
     cleaned = safety.clean_text(rules, text)
-    await safety.count_message(redis, rules, sender_id, level)
-    message: Message = await MESSAGE_TEXT.create(
-        cipher,
-        cleaned,
-        connection_id=connection.id,
-        sender_id=sender_id,
-        recipient_id=other_side(connection, sender_id),
-        risk=safety.scam_risk(rules, connection, cleaned),
+    bucket, limit = safety.message_bucket(sender.user_id), rules.limits[sender.level]
+    await _check_not_full(redis, sender, bucket, limit)
+    risk = safety.scam_risk(rules, chat.connected_at, cleaned)
+    data = await _store(cipher, chat, sender.user_id, cleaned, risk)
+    if data is None:
+        forget_chat(sender, chat.id)
+        await _refuse(chat)
+    event = {"type": "message", "message": data, "via": sender.token}
+    verdict = await realtime.publish_counted(
+        redis, bucket, limit, event, sender.user_id, chat.other_id
     )
-    event = {"type": "message", "message": wire(cipher, message)}
-    await publish(redis, event, sender_id, message.recipient_id)
-    return message
+    if not verdict.allowed:
+        sender.full_until = time.monotonic() + verdict.retry_after
+        await Message.filter(id=data["id"]).delete()
+        raise safety.too_fast(verdict.retry_after)
+    return data
 
 
-async def publish(redis: Redis, event: dict[str, Any], *user_ids: int) -> None:
-    """Publish `event` to each user's channel, in one round trip."""
-    payload = json.dumps(event, ensure_ascii=False)
-    async with redis.pipeline(transaction=False) as pipe:
-        for user_id in user_ids:
-            pipe.publish(channel_of(user_id), payload)
-        await pipe.execute()
+async def _check_not_full(redis: Redis, sender: Sender, bucket: str, limit: RateLimit) -> None:
+    if sender.full_until is None:
+        verdict = await ratelimit.peek(redis, bucket, limit)
+        sender.full_until = 0.0 if verdict.allowed else time.monotonic() + verdict.retry_after
+    if (wait := sender.full_until - time.monotonic()) > 0:
+        raise safety.too_fast(max(round(wait), 1))
+
+
+def _placeholders(count: int) -> list[str]:
+    """The driver's parameter marks: asyncpg numbers them, SQLite does not."""
+    if Message._meta.db.capabilities.dialect == "postgres":
+        return [f"${n}" for n in range(1, count + 1)]
+    return ["?"] * count
+
+
+async def _store(
+    cipher: PIICipher, chat: OpenChat, sender_id: int, text: str, risk: str | None
+) -> dict[str, Any] | None:
+    """Insert the message, sealed to its reserved id, if the chat is still open and both
+    members active; the message as published, or None when it was not stored."""
+    row = Message(
+        id=await reserve_id(Message),
+        connection_id=chat.id,
+        sender_id=sender_id,
+        recipient_id=chat.other_id,
+        risk=risk,
+        created_at=now(),
+    )
+    sealed = MESSAGE_TEXT.seal(cipher, row, text)
+    p = _placeholders(10)
+    values = [row.id, chat.id, sender_id, chat.other_id, sealed, risk, row.created_at]
+    stored = await Message._meta.db.execute_query_dict(
+        f"INSERT INTO {Message._meta.db_table} "  # noqa: S608 (table names, no input)
+        "(id, connection_id, sender_id, recipient_id, text, risk, created_at) "
+        f"SELECT {', '.join(p[:7])} "
+        f"WHERE EXISTS (SELECT 1 FROM {Connection._meta.db_table} "
+        f"WHERE id = {p[7]} AND ended_at IS NULL) "
+        f"AND (SELECT COUNT(*) FROM {User._meta.db_table} "
+        f"WHERE id IN ({p[8]}, {p[9]}) AND is_active) = 2 RETURNING id",
+        [*values, chat.id, sender_id, chat.other_id],  # the row, then what it is checked by
+    )
+    if not stored:
+        return None
+    return {
+        "id": row.id,
+        "connection_id": chat.id,
+        "sender_id": sender_id,
+        "recipient_id": chat.other_id,
+        "text": text,
+        "risk": risk,
+        "created_at": row.created_at.isoformat(),
+        "read_at": None,
+    }
+
+
+async def _refuse(chat: OpenChat) -> NoReturn:
+    """Why a message was not stored: the chat ended (404, as for any chat not yours), or one
+    of its members is no longer active (409)."""
+    if not await Connection.exists(id=chat.id, ended_at__isnull=True):
+        raise NotFound()
+    raise Conflict(_("This chat is no longer available."))
 
 
 def _page_bound(value: Any, name: str) -> int | None:
@@ -191,80 +306,3 @@ async def unread_counts(user_id: int) -> dict[int, int]:
     """
     rows = await statements.rows(Message, _UNREAD_BY_CONNECTION, [user_id])
     return {int(row["connection_id"]): int(row["n"]) for row in rows}
-
-
-class ChatHub:
-    """One Redis pattern subscription per worker, fanned out to the local sockets' queues."""
-
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
-        self.queues: dict[int, set[asyncio.Queue[dict[str, Any]]]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._subscribed = asyncio.Event()
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="chat-hub")
-        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._pump()
-            except (RedisConnectionError, OSError) as exc:
-                self._subscribed.clear()
-                logger.warning("chat hub lost redis (%s); resubscribing", type(exc).__name__)
-                self._drop_all()  # events were missed: every socket reconnects and catches up
-                await asyncio.sleep(1)
-
-    def _drop_all(self) -> None:
-        for queues in self.queues.values():
-            for queue in queues:
-                _replace_with_overflow(queue)
-
-    async def _pump(self) -> None:
-        async with self.redis.pubsub() as pubsub:
-            await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
-            self._subscribed.set()
-            async for item in pubsub.listen():
-                if item["type"] == "pmessage":
-                    self._dispatch(item["channel"], item["data"])
-
-    def _dispatch(self, channel: str, data: str) -> None:
-        user_id = int(channel.removeprefix(CHANNEL_PREFIX))
-        queues = self.queues.get(user_id)
-        if not queues:
-            return
-        event = json.loads(data)
-        for queue in queues:
-            if queue.full():  # a stalled socket: tell it to reconnect and catch up
-                _replace_with_overflow(queue)
-            else:
-                queue.put_nowait(event)
-
-    @contextlib.asynccontextmanager
-    async def listen(self, user_id: int) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        """A queue of `user_id`'s events for as long as the block runs."""
-        await self.start()
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
-        self.queues.setdefault(user_id, set()).add(queue)
-        try:
-            yield queue
-        finally:
-            self.queues[user_id].discard(queue)
-            if not self.queues[user_id]:
-                del self.queues[user_id]
-
-    async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-
-def _replace_with_overflow(queue: asyncio.Queue[dict[str, Any]]) -> None:
-    """Empty the queue and leave only OVERFLOW: its socket closes and its client refetches."""
-    while not queue.empty():
-        queue.get_nowait()
-    queue.put_nowait(OVERFLOW)

@@ -5,7 +5,7 @@ loan, or a move to another app where we cannot warn anyone. Real-name verificati
 stop bought accounts, so messages in a young connection are matched against patterns (Chinese
 and English, replaceable by a setting) and the recipient sees a warning beside a flagged one.
 
-Settings (from `Settings.extra`):
+Settings (fields of `connections/settings.py`):
 
 - `QINGYUAN_CHAT_SCAM_PATTERNS`: JSON object, category → list of regular expressions; replaces
   `DEFAULT_SCAM_PATTERNS` (categories without a warning text get the generic one). They are
@@ -24,7 +24,6 @@ Settings (from `Settings.extra`):
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -50,15 +49,18 @@ from qingyuan.connections.models import (
     ReportReason,
     ReportStatus,
 )
-from qingyuan.matching.models import Proposal
-from qingyuan.platform import actions, audit, ratelimit
+from qingyuan.connections.schemas import DecideReport, ReportDecision, ReportOut
+from qingyuan.connections.settings import connection_settings
+from qingyuan.matching.decisions import were_proposed
+from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import User
-from qingyuan.platform.settings import RateLimit, Settings
+from qingyuan.platform.settings import PlatformSettings, RateLimit
+from qingyuan.verification.status import Standing
 
 DEFAULT_SCAM_PATTERNS: dict[str, list[str]] = {
     "money": [
@@ -133,28 +135,20 @@ def _compile(patterns: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
     }
 
 
-def safety_settings(settings: Settings) -> SafetySettings:
-    """Parse the chat safety settings; a malformed pattern list fails at start-up, loudly."""
-    env = settings.extra
-    raw = env.get("QINGYUAN_CHAT_SCAM_PATTERNS")
-    patterns = json.loads(raw) if raw else DEFAULT_SCAM_PATTERNS
-    if not isinstance(patterns, dict) or not all(
-        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in patterns.values()
-    ):
-        raise ValueError("QINGYUAN_CHAT_SCAM_PATTERNS must map categories to lists of regexes")
+def safety_settings(settings: PlatformSettings) -> SafetySettings:
+    """The chat safety rules of matching's settings section, patterns compiled."""
+    config = connection_settings(settings)
     return SafetySettings(
-        scam_patterns=_compile(patterns),
-        young_connection=timedelta(days=int(env.get("QINGYUAN_CHAT_YOUNG_CONNECTION_DAYS", "14"))),
-        new_member=timedelta(days=int(env.get("QINGYUAN_CHAT_NEW_MEMBER_DAYS", "14"))),
+        scam_patterns=_compile(config.chat_scam_patterns or DEFAULT_SCAM_PATTERNS),
+        young_connection=timedelta(days=config.chat_young_connection_days),
+        new_member=timedelta(days=config.chat_new_member_days),
         limits={
-            Level.ESTABLISHED: RateLimit.parse(
-                env.get("QINGYUAN_RATE_CHAT_ESTABLISHED", "300/3600")
-            ),
-            Level.NEW: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_NEW", "60/3600")),
-            Level.REPORTED: RateLimit.parse(env.get("QINGYUAN_RATE_CHAT_REPORTED", "10/3600")),
+            Level.ESTABLISHED: config.rate_chat_established,
+            Level.NEW: config.rate_chat_new,
+            Level.REPORTED: config.rate_chat_reported,
         },
-        max_length=int(env.get("QINGYUAN_CHAT_MAX_LENGTH", "1000")),
-        report_limit=RateLimit.parse(env.get("QINGYUAN_RATE_REPORT", "10/86400")),
+        max_length=config.chat_max_length,
+        report_limit=config.rate_report,
     )
 
 
@@ -209,10 +203,10 @@ def fold(text: str) -> str:
     return _SPACED_LETTERS.sub(lambda run: re.sub(r"[\W_]+", "", run[0]), text)
 
 
-def scam_risk(rules: SafetySettings, connection: Connection, text: str) -> str | None:
-    """The first pattern category `text` matches (as `fold` sees it), if the connection is
-    still young."""
-    if now() - connection.created_at > rules.young_connection:
+def scam_risk(rules: SafetySettings, connected_at: datetime, text: str) -> str | None:
+    """The first pattern category `text` matches (as `fold` sees it), if the connection (made
+    at `connected_at`) is still young."""
+    if now() - connected_at > rules.young_connection:
         return None
     folded = fold(text)
     for category, pattern in rules.scam_patterns.items():
@@ -264,24 +258,24 @@ async def is_reported(user_id: int) -> bool:
     ).exists()
 
 
-async def level_of(
-    rules: SafetySettings, user_id: int, verified_at: datetime | None, via_appeal: bool
-) -> Level:
+async def level_of(rules: SafetySettings, user_id: int, standing: Standing) -> Level:
     """Which message limit applies: reported beats everything, then how settled the
     verification is (recent, or passed only on appeal, counts as new)."""
     if await is_reported(user_id):
         return Level.REPORTED
-    if verified_at is None or via_appeal or now() - verified_at < rules.new_member:
+    verified_at = standing.verified_at
+    if verified_at is None or standing.via_appeal or now() - verified_at < rules.new_member:
         return Level.NEW
     return Level.ESTABLISHED
 
 
-async def count_message(redis: Redis, rules: SafetySettings, user_id: int, level: Level) -> None:
-    verdict = await ratelimit.hit(redis, f"chat:{user_id}", rules.limits[level])
-    if not verdict.allowed:
-        raise RateLimited(
-            verdict.retry_after, _("You are sending messages too fast. Please wait a while.")
-        )
+def message_bucket(user_id: int) -> str:
+    """The rate-limit bucket of `user_id`'s messages (all their chats and devices together)."""
+    return f"chat:{user_id}"
+
+
+def too_fast(retry_after: int) -> RateLimited:
+    return RateLimited(retry_after, _("You are sending messages too fast. Please wait a while."))
 
 
 # --- blocks ----------------------------------------------------------------------------------
@@ -291,10 +285,7 @@ async def have_met(user_id: int, other_id: int) -> bool:
     """Whether `user_id` knows `other_id` at all (a connection or a proposal): only then may
     they block or report them, so member ids cannot be probed."""
     a_id, b_id = sorted((user_id, other_id))
-    return (
-        await Connection.exists(a_id=a_id, b_id=b_id)
-        or await Proposal.filter(a_id=a_id, b_id=b_id).exists()
-    )
+    return await Connection.exists(a_id=a_id, b_id=b_id) or await were_proposed(a_id, b_id)
 
 
 async def do_block(redis: Redis, blocker: User, blocked_id: int) -> list[int]:
@@ -378,14 +369,13 @@ async def open_reports() -> list[Report]:
     return await Report.filter(status=ReportStatus.OPEN).order_by("id")
 
 
-async def report_json(cipher: PIICipher, item: Report) -> dict[str, Any]:
-    """A report as moderators see it: ids, reason, details, and how often the member was
-    reported before (repeat reports are what identify a scam account)."""
-    return (await reports_json(cipher, [item]))[0]
+async def report_view(cipher: PIICipher, item: Report) -> ReportOut:
+    """A report as moderators see it (`ReportOut`)."""
+    return (await reports_view(cipher, [item]))[0]
 
 
-async def reports_json(cipher: PIICipher, items: Sequence[Report]) -> list[dict[str, Any]]:
-    """`report_json` of many reports, the reports against each member counted in one query."""
+async def reports_view(cipher: PIICipher, items: Sequence[Report]) -> list[ReportOut]:
+    """`report_view` of many reports, the reports against each member counted in one query."""
     reported = {item.reported_id for item in items}
     against = dict(
         await Report.filter(reported_id__in=list(reported))
@@ -394,18 +384,18 @@ async def reports_json(cipher: PIICipher, items: Sequence[Report]) -> list[dict[
         .values_list("reported_id", "n")
     )
     return [
-        {
-            "id": item.id,
-            "reason": item.reason.value,
-            "reason_text": reason_text(item.reason),
-            "details": REPORT_DETAILS.open(cipher, item),
-            "status": item.status.value,
-            "reporter_id": item.reporter_id,
-            "reported_id": item.reported_id,
-            "connection_id": item.connection_id,
-            "reports_against": against.get(item.reported_id, 0),
-            "created_at": item.created_at.isoformat(),
-        }
+        ReportOut(
+            id=item.id,
+            reason=item.reason,
+            reason_text=reason_text(item.reason),
+            details=REPORT_DETAILS.open(cipher, item),
+            status=item.status,
+            reporter_id=item.reporter_id,
+            reported_id=item.reported_id,
+            connection_id=item.connection_id,
+            reports_against=against.get(item.reported_id, 0),
+            created_at=item.created_at,
+        )
         for item in items
     ]
 
@@ -429,12 +419,12 @@ async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[st
     ]
 
 
-DECISIONS = {
+DECISIONS: dict[ReportDecision, ReportStatus] = {
     "dismiss": ReportStatus.DISMISSED,
     "warn": ReportStatus.WARNED,
     "suspend": ReportStatus.SUSPENDED,
 }
-_DECISION_AUDIT = {
+_DECISION_AUDIT: dict[ReportDecision, AuditAction] = {
     "dismiss": AuditAction.REPORT_DISMISSED,
     "warn": AuditAction.REPORT_WARNED,
     "suspend": AuditAction.REPORT_SUSPENDED,
@@ -442,15 +432,11 @@ _DECISION_AUDIT = {
 
 
 async def do_decide_report(
-    kernel: Kernel, admin: User, report_id: int, decision: Any, note: Any
+    kernel: Kernel, admin: User, report_id: int, data: DecideReport
 ) -> Report:
     """An admin's decision, audit-logged: dismiss, warn (the reduced message rate stays) or
     suspend (`do_suspend_account`, in the same transaction)."""
-    if not isinstance(decision, str) or decision not in DECISIONS:
-        raise ValidationFailed(fields={"decision": _("Choose dismiss, warn or suspend.")})
-    note = note.strip() if isinstance(note, str) else ""
-    if not note or len(note) > 1000:
-        raise ValidationFailed(fields={"note": _("Write why you decided this (at most 1000).")})
+    decision, note = data.decision, data.note
     async with actions.transaction():
         item = await Report.filter(id=report_id).select_for_update().first()
         if item is None:

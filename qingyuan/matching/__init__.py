@@ -1,15 +1,20 @@
-"""Matching (每日速配): pair features, the p(a likes b) model and the reciprocal pair score.
+"""Matching (每日速配): profiles and the questionnaire (`profiles`), the daily proposals and
+their cards (`daily`, `cards`), likes and passes (`decisions`), and the matcher behind them:
+pair features, the p(a likes b) model, the reciprocal pair score and its training.
 
 See DESIGN.md §6. The Speed Dating evaluation lives in :mod:`qingyuan.matching.speed_dating`.
 
-The names below are re-exported lazily (PEP 562): pages that only need profiles or cards must
-not pay for importing scikit-learn, which takes seconds when a web worker starts.
+The matcher's names below are re-exported lazily (PEP 562): pages that only need profiles or
+cards must not pay for importing scikit-learn, which takes seconds when a web worker starts;
+only job workers import it (tests/web/test_app_imports.py).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from qingyuan.matching.models import Decision, Profile, Proposal
 
 _EXPORTS = {
     "features": (
@@ -37,7 +42,7 @@ _EXPORTS = {
     ),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_HOME)
+__all__ = ["Decision", "Profile", "Proposal", *sorted(_HOME)]
 
 
 def __getattr__(name: str) -> Any:

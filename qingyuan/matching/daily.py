@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 from taskiq import Context, TaskiqDepends
@@ -35,6 +33,7 @@ from qingyuan.matching.features import BehaviourPrior
 from qingyuan.matching.models import MatchRun, Proposal
 from qingyuan.matching.population import Population, load_population
 from qingyuan.matching.reasons import reasons_for
+from qingyuan.matching.settings import MatchingSettings, matching_settings
 from qingyuan.matching.training import live_scorer, model_dir
 from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
@@ -44,28 +43,7 @@ from qingyuan.platform.notifications import notify_many
 logger = logging.getLogger(__name__)
 PROPOSAL_HOURS = 24
 PROVINCE = 10_000
-LOCK_SECONDS = 30.0
 STORE_BATCH = 2000
-
-
-@dataclass(frozen=True)
-class MatchSettings:
-    per_day: int  # K: proposals per member per day
-    candidates: int
-    model_dir: Path
-    lock_seconds: float  # lease TTL: how soon a killed run's partition can be taken over
-    partition_delay: float  # pause after taking a partition: fault tests kill a run there
-
-
-def match_settings(kernel: Kernel) -> MatchSettings:
-    env = kernel.settings.extra
-    return MatchSettings(
-        per_day=int(env.get("QINGYUAN_MATCHES_PER_DAY", "1")),
-        candidates=int(env.get("QINGYUAN_MATCH_CANDIDATES", "30")),
-        model_dir=model_dir(kernel.settings),
-        lock_seconds=float(env.get("QINGYUAN_MATCH_LOCK_SECONDS", LOCK_SECONDS)),
-        partition_delay=float(env.get("QINGYUAN_MATCH_PARTITION_DELAY", "0")),
-    )
 
 
 async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
@@ -77,7 +55,7 @@ async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
     finished by its holder or, once a dead holder's lease expires, run here.
     """
     started = time.perf_counter()
-    settings = match_settings(kernel)
+    settings = matching_settings(kernel.settings)
     finished = await _finished(day)
     population = await load_population(day, skip_provinces=[int(p) for p in finished])
     provinces = population.members.region // PROVINCE
@@ -95,7 +73,7 @@ async def run_day(kernel: Kernel, day: date) -> dict[str, object]:
             proposed += int(result.get("proposed_pairs", 0))
         if busy:
             logger.info("match run %s: waiting for %d partitions held elsewhere", day, len(busy))
-            await asyncio.sleep(settings.lock_seconds / 3)
+            await asyncio.sleep(settings.match_lock_seconds / 3)
         waiting = busy
     stats = list((await _finished(day)).values())
     pairs = sum(s.get("proposed_pairs", 0) for s in stats)
@@ -123,22 +101,22 @@ async def run_partition(
     partition: str,
     population: Population,
     rows: np.ndarray,
-    settings: MatchSettings,
+    settings: MatchingSettings,
 ) -> dict[str, float]:
     """Propose pairs inside one partition; its figures (empty if another run finished it).
 
     Raises LeaseHeld while another holder has the partition.
     """
     async with lease(
-        kernel.redis, f"match-run:{day.isoformat()}:{partition}", settings.lock_seconds
+        kernel.redis, f"match-run:{day.isoformat()}:{partition}", settings.match_lock_seconds
     ) as held:
         if await MatchRun.filter(
             day=day, partition=partition, finished_at__not_isnull=True
         ).exists():
             return {}
         await MatchRun.get_or_create(day=day, partition=partition)  # started, not finished
-        if settings.partition_delay:
-            await asyncio.sleep(settings.partition_delay)
+        if settings.match_partition_delay:
+            await asyncio.sleep(settings.match_partition_delay)
         # in a thread: a large partition computes for longer than the lease lives unrenewed
         stats, chosen = await asyncio.to_thread(_match, population, rows, settings, day)
         stored = await _store(held, day, partition, population, chosen, stats)
@@ -146,19 +124,19 @@ async def run_partition(
 
 
 def _match(
-    population: Population, rows: np.ndarray, settings: MatchSettings, day: date
+    population: Population, rows: np.ndarray, settings: MatchingSettings, day: date
 ) -> tuple[dict[str, float], Assignment]:
     """The pure part of a partition's run: candidate graph, assignment and its figures."""
     graph = candidate_graph(
         population.members,
         population.filters,
-        live_scorer(settings.model_dir, BehaviourPrior.fit(population.members.behaviour)),
-        CandidateSettings(k=settings.candidates, seed=day.toordinal()),
+        live_scorer(model_dir(settings), BehaviourPrior.fit(population.members.behaviour)),
+        CandidateSettings(k=settings.match_candidates, seed=day.toordinal()),
         partition=rows,
     )
     chosen = assign(
         graph,
-        capacity=settings.per_day,
+        capacity=settings.matches_per_day,
         exposure=population.members.behaviour.proposals_received,
     )
     proposed_members = len(np.unique(np.concatenate([chosen.a, chosen.b])))

@@ -7,26 +7,23 @@ so two members liking each other at the same instant create exactly one connecti
 
 from __future__ import annotations
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from qingyuan.connections.models import Connection, ConnectionSource
+from qingyuan.connections import Connection, ConnectionSource
+from qingyuan.connections.pairs import connection_between, open_connection
 from qingyuan.matching.models import Decision, Proposal
-from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
+from qingyuan.platform.errors import Conflict, NotFound
 from qingyuan.platform.i18n import gettext as _
-from qingyuan.platform.notifications import notify
 
 
 def side_of(proposal: Proposal, user_id: int) -> str:
     return "a" if proposal.a_id == user_id else "b"
 
 
-async def decide(user_id: int, proposal_id: int, decision: str) -> Connection | None:
+async def decide(user_id: int, proposal_id: int, decision: Decision) -> Connection | None:
     """Record a like or pass; return the connection when it completes a mutual like."""
-    if decision not in (Decision.LIKE, Decision.PASS):
-        raise ValidationFailed(fields={"decision": _("Choose like or pass.")})
     async with in_transaction() as connection:
         proposal = (
             await Proposal.filter(id=proposal_id).select_for_update().using_db(connection).first()
@@ -38,10 +35,10 @@ async def decide(user_id: int, proposal_id: int, decision: str) -> Connection | 
         if existing is not None:
             if existing != decision:
                 raise Conflict(_("You have already decided on this match."))
-            return await _connection_of(proposal)
+            return await connection_between(proposal.a_id, proposal.b_id)
         if proposal.expires_at <= now():
             raise Conflict(_("This match has expired."))
-        setattr(proposal, f"{side}_decision", Decision(decision))
+        setattr(proposal, f"{side}_decision", decision)
         setattr(proposal, f"{side}_decided_at", now())
         await proposal.save(using_db=connection)
         if proposal.a_decision == proposal.b_decision == Decision.LIKE:
@@ -55,29 +52,14 @@ async def _connect(proposal: Proposal) -> Connection:
     )
 
 
-async def open_connection(
-    user_a: int, user_b: int, source: ConnectionSource, *, proposal_id: int | None = None
-) -> Connection:
-    """Connect two members, once: the one way a match, an introduction or an activity pick
-    opens a chat. Connected already (another way, or concurrently) → that connection."""
+async def were_proposed(user_a: int, user_b: int) -> bool:
+    """Whether the two were ever proposed to each other (so they have seen each other)."""
     a_id, b_id = sorted((user_a, user_b))
-    try:
-        async with in_transaction():  # a savepoint: PostgreSQL aborts the outer one otherwise
-            connection = await Connection.create(
-                a_id=a_id, b_id=b_id, source=source, proposal_id=proposal_id
-            )
-    except IntegrityError:
-        return await Connection.get(a_id=a_id, b_id=b_id)
-    for user_id in (a_id, b_id):
-        await notify(user_id, "connection.created", connection_id=connection.id)
-    return connection
+    return await Proposal.exists(a_id=a_id, b_id=b_id)
 
 
-async def _connection_of(proposal: Proposal) -> Connection | None:
-    return await Connection.get_or_none(a_id=proposal.a_id, b_id=proposal.b_id)
-
-
-async def connections_of(user_id: int) -> list[Connection]:
-    """Open connections of `user_id` (either side), newest first, in one query."""
-    query = Connection.filter(Q(a_id=user_id) | Q(b_id=user_id), ended_at__isnull=True)
-    return await query.order_by("-created_at", "-id")
+async def passed_either_way(user_a: int, user_b: int) -> bool:
+    """Whether either of the two ever passed on the other."""
+    a_id, b_id = sorted((user_a, user_b))
+    passed = Q(a_decision=Decision.PASS) | Q(b_decision=Decision.PASS)
+    return await Proposal.filter(passed, a_id=a_id, b_id=b_id).exists()

@@ -21,7 +21,7 @@ import numpy as np
 from tortoise.expressions import Q
 from tortoise.timezone import now
 
-from qingyuan.connections.models import Block, Connection
+from qingyuan.connections.pairs import connected_and_blocked_pairs
 from qingyuan.matching.candidates import ForbiddenPairs, HardFilters
 from qingyuan.matching.features import Behaviour, Members, Preferences
 from qingyuan.matching.models import Answer, Decision, Profile, Proposal
@@ -213,8 +213,7 @@ async def _with_forbidden(population: Population, day: date) -> Population:
         return population
     since = day - timedelta(days=PROPOSAL_MEMORY_DAYS)
     pairs = [
-        *await Block.all().values_list("blocker_id", "blocked_id"),
-        *await Connection.all().values_list("a_id", "b_id"),
+        *await connected_and_blocked_pairs(),
         *await Proposal.filter(day__gte=since).values_list("a_id", "b_id"),
         *await Proposal.filter(a_decision=Decision.PASS).values_list("a_id", "b_id"),
         *await Proposal.filter(b_decision=Decision.PASS).values_list("a_id", "b_id"),

@@ -36,18 +36,18 @@ from qingyuan.matching.scoring import (
     is_not_worse,
     train,
 )
+from qingyuan.matching.settings import matching_settings
 from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.locks import LeaseHeld, lease
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 
 LIVE_POINTER = "live.json"
-MIN_DECISIONS = 200
 VALIDATION_SHARE = 0.2
 TRAINED_MARK_SECONDS = 36 * 3600
 
 
-def model_dir(settings: Settings) -> Path:
+def model_dir(settings: PlatformSettings) -> Path:
     """Where model versions and the live pointer live."""
     return settings.data_dir / "models"
 
@@ -76,10 +76,9 @@ def _validation(days: np.ndarray) -> np.ndarray:
     return days >= np.quantile(days, 1 - VALIDATION_SHARE)
 
 
-async def train_model(
-    model_dir: Path, today: date, min_decisions: int = MIN_DECISIONS
-) -> dict[str, Any]:
-    """Train on stored decisions, compare with the live model, promote if not worse."""
+async def train_model(model_dir: Path, today: date, min_decisions: int) -> dict[str, Any]:
+    """Train on stored decisions, compare with the live model, promote if not worse
+    (QINGYUAN_MODEL_MIN_DECISIONS: below that many there is nothing to learn from)."""
     population = await load_population(today)
     decisions = population.decisions
     result: dict[str, Any] = {"decisions": len(decisions), "promoted": False}
@@ -148,7 +147,7 @@ async def retrain_job(context: Context = TaskiqDepends()) -> dict[str, Any]:
         return {"trained": False, "reason": "already trained today"}
     try:
         async with lease(kernel.redis, f"model-train:{today.isoformat()}"):
-            minimum = int(kernel.settings.extra.get("QINGYUAN_MODEL_MIN_DECISIONS", MIN_DECISIONS))
+            minimum = matching_settings(kernel.settings).model_min_decisions
             result = await train_model(model_dir(kernel.settings), today, minimum)
             await kernel.redis.set(done, "1", ex=TRAINED_MARK_SECONDS)
             return result

@@ -12,8 +12,12 @@ import base64
 import hashlib
 import hmac
 import os
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+if TYPE_CHECKING:
+    from qingyuan.platform.settings import PlatformSettings
 
 _NONCE_BYTES = 12
 
@@ -77,3 +81,10 @@ def mask_name(name: str) -> str:
 def mask_id_number(id_number: str) -> str:
     """`330106199001011234` → `330106********1234`."""
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def cipher_for(settings: PlatformSettings) -> PIICipher:
+    """The cipher of `settings`' PII keys and blind index key."""
+    return PIICipher(
+        settings.pii_keys.get_secret_value(), settings.blind_index_key.get_secret_value()
+    )

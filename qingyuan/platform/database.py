@@ -1,14 +1,17 @@
 """The database: one Tortoise configuration, built-in migrations, and the migrated check.
 
 Every part of Qingyuan registers its models as its own Tortoise app (its migrations live
-beside its models), so adding a part means adding one line to `APPS`.
+beside its models). The platform names none of them: the functions here take the apps (`App`)
+from the composition root, `qingyuan.parts`, which binds them (`parts.migrate(settings)`, …).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,42 +23,56 @@ from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
 from qingyuan.platform.files import DIRECTORY_MODE, private_directory, private_file
-from qingyuan.platform.settings import Settings, load_settings
-
-APPS: dict[str, str] = {
-    "platform": "qingyuan.platform",
-    "verification": "qingyuan.verification",
-    "connections": "qingyuan.connections",
-    "matching": "qingyuan.matching",
-    "matchmakers": "qingyuan.matchmakers",
-    # The activities part keeps the Tortoise app label it had as `qingyuan.events`: existing
-    # databases record their applied migrations under that label (tortoise_migrations.app),
-    # and model references ("events.Activity") and table names (events_*) use it too.
-    "events": "qingyuan.activities",
-}
+from qingyuan.platform.settings import PlatformSettings, load
 
 
-_MIGRATING: ContextVar[Settings | None] = ContextVar("qingyuan_migrating", default=None)
+@dataclass(frozen=True)
+class App:
+    """One Tortoise app: its label (recorded with every applied migration), the module of its
+    models and the package of its migrations."""
+
+    label: str
+    models: str
+    migrations: str
+
+
+_MIGRATING: ContextVar[PlatformSettings | None] = ContextVar("qingyuan_migrating", default=None)
 
 
 class DatabaseNotMigrated(RuntimeError):
     """Raised at start-up when migrations are pending: serving would fail on every query."""
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def tortoise_config(database_url: str, apps: Sequence[App]) -> dict[str, Any]:
     return {
         "connections": {"default": _connection(database_url)},
         "apps": {
-            label: {
-                "models": [f"{package}.models"],
-                "migrations": f"{package}.migrations",
+            app.label: {
+                "models": [app.models],
+                "migrations": app.migrations,
                 "default_connection": "default",
             }
-            for label, package in APPS.items()
+            for app in apps
         },
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+@cache
+def stateless_connection() -> type:
+    """asyncpg's connection class, taken back by the pool as it is. asyncpg's default reset
+    before reuse (unlock advisory locks, close cursors, UNLISTEN, RESET ALL) is one more round
+    trip for every query, and we leave none of that state on a connection: no advisory locks,
+    cursors, LISTEN or SET. An open transaction is still rolled back by the pool. (asyncpg is
+    imported here: it is installed with PostgreSQL support only.)"""
+    import asyncpg  # type: ignore[import-untyped]
+
+    class StatelessConnection(asyncpg.Connection):
+        def get_reset_query(self) -> str:
+            return ""
+
+    return StatelessConnection
 
 
 def _connection(database_url: str) -> str | dict[str, Any]:
@@ -66,20 +83,22 @@ def _connection(database_url: str) -> str | dict[str, Any]:
     lingering in free pages of the file. Operators write libpq's `sslmode=verify-full`, but
     Tortoise passes URL parameters to asyncpg as keywords and `asyncpg.connect()` has no
     `sslmode` (a TypeError at start); its `ssl` argument takes the same mode names with
-    libpq's meaning (root certificate from PGSSLROOTCERT or ~/.postgresql/root.crt)."""
+    libpq's meaning (root certificate from PGSSLROOTCERT or ~/.postgresql/root.crt).
+    PostgreSQL connections are `stateless_connection()`s."""
     parts = urlsplit(database_url)
     query = parse_qs(parts.query)
     if parts.scheme == "sqlite" and "secure_delete" not in query:
         return database_url + ("&" if parts.query else "?") + "secure_delete=on"
-    if "sslmode" not in query:
-        return database_url
-    mode = query.pop("sslmode")[-1]
+    mode = query.pop("sslmode", [None])[-1]
     config = expand_db_url(parts._replace(query=urlencode(query, doseq=True)).geturl())
-    config["credentials"]["ssl"] = mode
+    if mode is not None:
+        config["credentials"]["ssl"] = mode
+    if config["engine"] == "tortoise.backends.asyncpg":
+        config["credentials"]["connection_class"] = stateless_connection()
     return config
 
 
-def _prepare(settings: Settings) -> None:
+def _prepare(settings: PlatformSettings) -> None:
     """The SQLite file and its directory exist, private, before SQLite opens them: SQLite
     creates its -wal and -shm files with the database file's permissions."""
     if settings.uses_sqlite:
@@ -94,28 +113,30 @@ def _prepare(settings: Settings) -> None:
             private_file(path)
 
 
-async def migrate(settings: Settings, *, target: str | None = None) -> None:
+async def migrate(
+    settings: PlatformSettings, apps: Sequence[App], *, target: str | None = None
+) -> None:
     """Apply every pending migration (idempotent), or migrate to `target` ("app.name"),
     forwards or back; data migrations get the keys of `settings`."""
     _prepare(settings)
     token = _MIGRATING.set(settings)
     try:
-        await run_migrations(config=tortoise_config(settings.database_url), target=target)
+        await run_migrations(config=tortoise_config(settings.database_url, apps), target=target)
     finally:
         _MIGRATING.reset(token)
         await Tortoise.close_connections()
 
 
-def migration_settings() -> Settings:
+def migration_settings() -> PlatformSettings:
     """The settings of the migration run, for data migrations that need the keys: those given
     to `migrate`, or the environment's when Tortoise's own `tortoise migrate` runs them."""
-    return _MIGRATING.get() or load_settings()
+    return _MIGRATING.get() or load(PlatformSettings, strict=False)
 
 
-async def pending_migrations(settings: Settings) -> list[str]:
+async def pending_migrations(settings: PlatformSettings, apps: Sequence[App]) -> list[str]:
     """Names of the migrations not yet applied to the configured database."""
     _prepare(settings)
-    config = tortoise_config(settings.database_url)
+    config = tortoise_config(settings.database_url, apps)
     await Tortoise.init(config=config, init_connections=False)
     try:
         executor = MigrationExecutor(get_connection("default"), config["apps"])
@@ -125,8 +146,8 @@ async def pending_migrations(settings: Settings) -> list[str]:
         await Tortoise.close_connections()
 
 
-async def ensure_migrated(settings: Settings) -> None:
-    pending = await pending_migrations(settings)
+async def ensure_migrated(settings: PlatformSettings, apps: Sequence[App]) -> None:
+    pending = await pending_migrations(settings, apps)
     if pending:
         raise DatabaseNotMigrated(
             f"The database has {len(pending)} unapplied migration(s) "
@@ -135,16 +156,11 @@ async def ensure_migrated(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def connected(settings: Settings) -> AsyncIterator[None]:
+async def connected(settings: PlatformSettings, apps: Sequence[App]) -> AsyncIterator[None]:
     """The ORM for a command-line task or a job worker (the web app uses RegisterTortoise)."""
     _prepare(settings)
-    await Tortoise.init(config=tortoise_config(settings.database_url))
+    await Tortoise.init(config=tortoise_config(settings.database_url, apps))
     try:
         yield
     finally:
         await Tortoise.close_connections()
-
-
-# For Tortoise's own CLI (`tortoise makemigrations`, see pyproject's [tool.tortoise]):
-# generating migrations compares models with migration files and needs no real database.
-TORTOISE_ORM = tortoise_config("sqlite://:memory:")

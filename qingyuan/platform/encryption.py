@@ -1,21 +1,21 @@
 """Encrypted columns: each part declares the columns it keeps encrypted, in one place.
 
 A part lists its columns as `COLUMNS` in its module `encrypted_columns` (e.g.
-`qingyuan.connections.encrypted_columns`); `columns()` collects them over `database.APPS`, and
-key rotation (`qingyuan keys rotate`), the data migrations and the raw-bytes tests work from
-that list, so a new column is rotated as soon as it is declared.
+`qingyuan.connections.encrypted_columns`); the composition root collects them
+(`qingyuan.parts.ENCRYPTED_COLUMNS`), and key rotation (`qingyuan keys rotate`) and the
+raw-bytes tests work from that list, so a new column is rotated as soon as it is declared.
 
 A column's associated data names its purpose *and its row* (the row's id and the rows it
 belongs to), so a ciphertext copied to another row, another column or another conversation
 fails to decrypt instead of being shown there. The id of a new row is known only after the
 insert, so `create` inserts an empty value and writes the ciphertext in the same transaction:
-the plaintext never reaches the database.
+the plaintext never reaches the database. A hot path that cannot afford the transaction takes
+its id first (`reserve_id`, one statement) and inserts the sealed value at once.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +23,8 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from qingyuan.platform.crypto import PIICipher, PIIDecryptionError
-from qingyuan.platform.database import APPS, migration_settings
+from qingyuan.platform.crypto import PIICipher, PIIDecryptionError, cipher_for
+from qingyuan.platform.database import migration_settings
 
 BATCH_SIZE = 500
 
@@ -56,16 +56,28 @@ class EncryptedColumn:
         return row
 
 
-def columns() -> Iterator[EncryptedColumn]:
-    """Every part's declared columns (a part without encrypted data has no module)."""
-    for package in APPS.values():
-        try:
-            module = importlib.import_module(f"{package}.encrypted_columns")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{package}.encrypted_columns":
-                raise
-            continue
-        yield from module.COLUMNS
+async def reserve_id(model: type[Model]) -> int:
+    """The id the next row of `model` will have if it is inserted with it, taken from the
+    table's own counter in one statement (so it never collides with an id the database hands
+    out): PostgreSQL's serial sequence, SQLite's AUTOINCREMENT counter. Ids taken and not used
+    leave gaps, as a rolled-back insert does."""
+    table = model._meta.db_table
+    db = model._meta.db
+    if db.capabilities.dialect == "postgres":
+        rows = await db.execute_query_dict(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id", [table]
+        )
+        return int(rows[0]["id"])
+    rows = await db.execute_query_dict(
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = ? RETURNING seq AS id", [table]
+    )
+    if not rows:  # the table never had a row, so SQLite has no counter for it yet
+        rows = await db.execute_query_dict(
+            "INSERT INTO sqlite_sequence (name, seq) "  # noqa: S608 (a table name, no input)
+            f'SELECT ?, COALESCE(MAX(id), 0) + 1 FROM "{table}" RETURNING seq AS id',
+            [table],
+        )
+    return int(rows[0]["id"])
 
 
 class UnreadableValue(Exception):
@@ -100,12 +112,15 @@ async def rewrite(
     return changed
 
 
-async def rotate(cipher: PIICipher, *, batch_size: int = BATCH_SIZE) -> dict[str, int]:
-    """Re-encrypt every declared column under the newest key; idempotent and resumable.
-    Returns the rows changed per column (a second run reports zeros)."""
+async def rotate(
+    cipher: PIICipher, columns: Iterable[EncryptedColumn], *, batch_size: int = BATCH_SIZE
+) -> dict[str, int]:
+    """Re-encrypt `columns` (every part's: `qingyuan.parts.ENCRYPTED_COLUMNS`) under the newest
+    key; idempotent and resumable. Returns the rows changed per column (a second run reports
+    zeros)."""
     return {
         column.name: await rotate_column(cipher, column, batch_size=batch_size)
-        for column in columns()
+        for column in columns
     }
 
 
@@ -126,7 +141,7 @@ async def rotate_column(
 
 def _migration_cipher() -> PIICipher:
     settings = migration_settings()
-    return PIICipher(settings.pii_keys, settings.blind_index_key)
+    return cipher_for(settings)
 
 
 async def encrypt_plaintext(

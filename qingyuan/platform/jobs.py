@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import random
@@ -46,7 +45,7 @@ from taskiq_redis import RedisStreamBroker
 from qingyuan.platform import audit
 from qingyuan.platform import redis as redis_urls
 from qingyuan.platform.actions import AuditAction
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,6 @@ RETRY_BASE_DELAY = 5.0
 RETRY_MAX_DELAY = 600.0
 QUEUE = "qingyuan:jobs"
 GROUP = "qingyuan"
-REDELIVER_SECONDS = 1800.0
 
 
 @dataclass(frozen=True)
@@ -67,16 +65,9 @@ class JobSpec:
     retry_delay: float
 
 
+# Jobs declared so far (by importing the modules that declare them: the composition root,
+# `qingyuan.parts.build_kernel`, imports every part's).
 _registry: dict[str, JobSpec] = {}
-
-# Modules that declare jobs; each part of Qingyuan adds its own here.
-JOB_MODULES = (
-    "qingyuan.platform.housekeeping",
-    "qingyuan.verification.pipeline",
-    "qingyuan.matching.daily",
-    "qingyuan.matching.training",
-    "qingyuan.activities.jobs",
-)
 
 
 def job(
@@ -294,15 +285,13 @@ class JobStream(RedisStreamBroker):
         await redis.xtrim(self.queue_name, minid=oldest, approximate=True)
 
 
-def build_broker(settings: Settings, redis: Redis) -> tuple[AsyncBroker, RetryQueue]:
-    """The broker with every registered job, and the queue (on `redis`) of delayed retries."""
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+def build_broker(settings: PlatformSettings, redis: Redis) -> tuple[AsyncBroker, RetryQueue]:
+    """The broker with every declared job, and the queue (on `redis`) of delayed retries."""
     url = redis_urls.pool_url(settings.redis_url)
     extra = redis_urls.connection_kwargs(settings.redis_url)
     retries = RetryQueue(redis)
-    redeliver = float(settings.extra.get("QINGYUAN_JOB_REDELIVER_SECONDS", REDELIVER_SECONDS))
-    broker = JobStream(url, redeliver, **extra).with_middlewares(Retries(retries))
+    broker = JobStream(url, settings.job_redeliver_seconds, **extra)
+    broker = broker.with_middlewares(Retries(retries))
     for spec in _registry.values():
         schedule = [{"cron": spec.cron, "cron_offset": settings.timezone}] if spec.cron else []
         broker.register_task(

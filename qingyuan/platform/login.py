@@ -20,17 +20,17 @@ async def log_in(
 ) -> tuple[User, Session]:
     """Check the credentials and open a new session; the `previous` one of this browser ends."""
     settings = kernel.settings
-    by_ip = await ratelimit.hit(kernel.redis, f"login-ip:{client_ip}", settings.login_limit_ip)
+    by_ip = await ratelimit.hit(kernel.redis, f"login-ip:{client_ip}", settings.rate_login_ip)
     if not by_ip.allowed:
         raise RateLimited(by_ip.retry_after)
     phone = accounts.normalise_phone(phone)
     account_bucket = f"login-account:{accounts.phone_index(kernel.cipher, phone)}"
-    by_account = await ratelimit.peek(kernel.redis, account_bucket, settings.login_limit_account)
+    by_account = await ratelimit.peek(kernel.redis, account_bucket, settings.rate_login_account)
     if not by_account.allowed:
         raise RateLimited(by_account.retry_after)
     user = await accounts.authenticate(kernel.cipher, phone, password)
     if user is None:
-        await ratelimit.hit(kernel.redis, account_bucket, settings.login_limit_account)
+        await ratelimit.hit(kernel.redis, account_bucket, settings.rate_login_account)
         raise ValidationFailed(_("The phone number or password is not correct."))
     await ratelimit.reset(kernel.redis, account_bucket)
     await log_out(kernel, previous)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from qingyuan.platform.errors import RateLimited, UserError
-from qingyuan.platform.settings import RateLimit, Settings
+from qingyuan.platform.settings import RateLimit
 
 
 @dataclass(frozen=True)
@@ -18,31 +18,33 @@ class Verdict:
     retry_after: int
 
 
+def key(bucket: str) -> str:
+    """The Redis key counting `bucket` (for scripts that count in it, e.g. realtime's)."""
+    return f"ratelimit:{bucket}"
+
+
 async def hit(redis: Redis, bucket: str, rule: RateLimit) -> Verdict:
     """Count one event in `bucket`; refused once the window holds more than `rule.limit`."""
-    key = f"ratelimit:{bucket}"
+    counter = key(bucket)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, rule.window, nx=True)
-        pipe.ttl(key)
+        pipe.incr(counter)
+        pipe.expire(counter, rule.window, nx=True)
+        pipe.ttl(counter)
         count, _, ttl = await pipe.execute()
     return Verdict(allowed=count <= rule.limit, retry_after=max(int(ttl), 1))
 
 
 async def peek(redis: Redis, bucket: str, rule: RateLimit) -> Verdict:
-    """Whether the next event would be allowed, without counting it."""
-    key = f"ratelimit:{bucket}"
-    count, ttl = await redis.get(key), await redis.ttl(key)
+    """Whether the next event would be allowed, without counting it (one round trip)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.get(key(bucket))
+        pipe.ttl(key(bucket))
+        count, ttl = await pipe.execute()
     return Verdict(allowed=int(count or 0) < rule.limit, retry_after=max(int(ttl), 1))
 
 
 async def reset(redis: Redis, bucket: str) -> None:
-    await redis.delete(f"ratelimit:{bucket}")
-
-
-def rule(settings: Settings, name: str, default: str) -> RateLimit:
-    """The limit `name` (e.g. QINGYUAN_RATE_REPORT) from the settings, `default` if unset."""
-    return RateLimit.parse(settings.extra.get(name, default))
+    await redis.delete(key(bucket))
 
 
 @asynccontextmanager
@@ -63,4 +65,4 @@ async def attempt(redis: Redis, bucket: str, limit: RateLimit, message: str) -> 
 
 async def give_back(redis: Redis, bucket: str) -> None:
     """Uncount one event counted by `hit` (it turned out not to be one that is limited)."""
-    await redis.decr(f"ratelimit:{bucket}")
+    await redis.decr(key(bucket))

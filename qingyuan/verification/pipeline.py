@@ -36,7 +36,7 @@ from qingyuan.verification.models import (
 )
 from qingyuan.verification.registration import CHECK_JOB, ID_PURPOSE, NAME_PURPOSE
 from qingyuan.verification.settings import verification_settings
-from qingyuan.verification.wiring import department_clients
+from qingyuan.verification.wiring import VerificationServices, job_services
 
 logger = logging.getLogger(__name__)
 OPEN_STATUSES = (CheckStatus.PENDING, CheckStatus.ERROR)
@@ -81,8 +81,9 @@ async def consenting(member_id: int) -> AsyncIterator[Member | None]:
         yield member if await has_consent(member) else None
 
 
-async def check_member(kernel: Kernel, member_id: int) -> VerificationStatus:
+async def check_member(services: VerificationServices, member_id: int) -> VerificationStatus:
     """Ask every department whose check is open; idempotent, safe to run concurrently."""
+    kernel = services.kernel
     async with consenting(member_id) as member:
         if member is None:
             return (await Member.get(id=member_id)).status  # consent withdrawn: processing stops
@@ -91,7 +92,7 @@ async def check_member(kernel: Kernel, member_id: int) -> VerificationStatus:
             for c in await DepartmentCheck.filter(member=member, status__in=OPEN_STATUSES)
         }
     if open_checks:
-        clients = department_clients(kernel)
+        clients = services.clients
         id_number = kernel.cipher.decrypt(member.id_number_encrypted, purpose=ID_PURPOSE)
         name = kernel.cipher.decrypt(member.real_name_encrypted, purpose=NAME_PURPOSE)
         async for answer in ask_all([clients[d] for d in open_checks], id_number, name):
@@ -217,7 +218,7 @@ async def stalled_members(cutoff: timedelta = SWEEP_AFTER) -> list[int]:
 
 @job(CHECK_JOB, retries=8, retry_delay=15)
 async def check_member_job(member_id: int, context: Context = TaskiqDepends()) -> str:
-    return (await check_member(context.state.kernel, member_id)).value
+    return (await check_member(job_services(context), member_id)).value
 
 
 @job("verification.sweep", cron="*/5 * * * *")

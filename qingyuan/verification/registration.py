@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TypeVar
 
 from redis.exceptions import RedisError
 from taskiq.exceptions import SendTaskError
@@ -35,6 +36,7 @@ from qingyuan.verification.idnumber import (
 )
 from qingyuan.verification.models import CheckStatus, Consent, DepartmentCheck, Member
 from qingyuan.verification.protocol import DEPARTMENTS
+from qingyuan.verification.schemas import Registration
 from qingyuan.verification.settings import verification_settings
 
 ID_PURPOSE = "id_number"
@@ -42,6 +44,7 @@ NAME_PURPOSE = "real_name"
 CONSENT_PURPOSES = ("sensitive_personal_information", "matching")
 CHECK_JOB = "verification.check_member"
 logger = logging.getLogger(__name__)
+Checked = TypeVar("Checked")
 _REAL_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,15}(·[\u3400-\u4dbf\u4e00-\u9fff]{1,15})*")
 
 
@@ -70,33 +73,22 @@ def _age_message(error: IneligibleAge) -> str:
     return _("Registration is open to people up to %(limit)d years old.", limit=error.limit)
 
 
-def validate(kernel: Kernel, body: dict[str, Any]) -> Application:
-    """Check every field of a registration; ValidationFailed names each faulty field."""
+def validate(kernel: Kernel, body: Registration) -> Application:
+    """Check what the model cannot (formats, strength, checksum, age); ValidationFailed names
+    each faulty field."""
     errors: dict[str, str] = {}
-    text = {
-        name: value if isinstance(value := body.get(name), str) else ""
-        for name in ("phone", "password", "real_name", "id_number")
-    }
-    for name, value in text.items():
-        if not value:
-            errors[name] = _("This field is required.")
-    phone = _collect(errors, "phone", lambda: accounts.normalise_phone(text["phone"]))
-    _collect(errors, "password", lambda: accounts.check_password_strength(text["password"]))
-    real_name = text["real_name"].strip()
-    if real_name and not _REAL_NAME.fullmatch(real_name):
+    phone = _collect(errors, "phone", lambda: accounts.normalise_phone(body.phone))
+    _collect(errors, "password", lambda: accounts.check_password_strength(body.password))
+    real_name = body.real_name.strip()
+    if not _REAL_NAME.fullmatch(real_name):
         errors["real_name"] = _("Enter your name exactly as on your ID card, in Chinese.")
-    id_number = _parse_id(kernel, text["id_number"], errors) if text["id_number"] else None
-    consents = body.get("consents")
-    if not isinstance(consents, dict) or not all(consents.get(p) is True for p in CONSENT_PURPOSES):
-        errors["consents"] = _("Both consents are needed before we can verify you.")
+    id_number = _parse_id(kernel, body.id_number, errors)
     if errors or phone is None or id_number is None:  # each None has its error recorded
         raise ValidationFailed(fields=errors)
-    return Application(phone, text["password"], real_name, id_number)
+    return Application(phone, body.password, real_name, id_number)
 
 
-def _collect(errors: dict[str, str], field: str, check: Any) -> Any:
-    if field in errors:
-        return None
+def _collect(errors: dict[str, str], field: str, check: Callable[[], Checked]) -> Checked | None:
     try:
         return check()
     except UserError as error:
@@ -118,17 +110,19 @@ def _parse_id(kernel: Kernel, raw: str, errors: dict[str, str]) -> IdNumber | No
     return parsed
 
 
-async def register(kernel: Kernel, body: dict[str, Any], client_ip: str) -> tuple[User, Member]:
+async def register(kernel: Kernel, body: Registration, client_ip: str) -> tuple[User, Member]:
     """Create a member from a registration body, then queue the department checks."""
     config = verification_settings(kernel.settings)
     limit = await ratelimit.hit(
-        kernel.redis, f"register-ip:{client_ip}", config.registration_limit_ip
+        kernel.redis, f"register-ip:{client_ip}", config.rate_registration_ip
     )
     if not limit.allowed:
         raise RateLimited(limit.retry_after)
     application = validate(kernel, body)
     async with actions.transaction():
-        user, member = await create_member(kernel.cipher, application, config.policy_version)
+        user, member = await create_member(
+            kernel.cipher, application, config.consent_policy_version
+        )
         actions.after_commit(partial(_start_checks, kernel, member.id))
     return user, member
 

@@ -1,62 +1,108 @@
-"""Verification's own settings, read from the same environment as the platform's.
+"""Verification's section of the settings (the departments, registration, appeals).
 
-The platform's `Settings.extra` carries every QINGYUAN_* variable; each part parses its own,
-so the kernel needs no knowledge of the parts. Development derives the shared secrets for the
-mock departments from the secret key, so the in-process and standalone mocks agree with the
-platform without any configuration.
+Development derives the shared secrets for the mock departments from the secret key, so the
+in-process and standalone mocks agree with the platform without any configuration.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from pathlib import Path
 
-from qingyuan.platform.settings import RateLimit, Settings
+from pydantic import SecretStr, field_validator
+
+from qingyuan.platform.settings import (
+    PlatformSettings,
+    RateLimit,
+    RateLimitSetting,
+    section,
+    setting,
+)
+
+DERIVED = "derived from the secret key in development"
 
 
-@dataclass(frozen=True)
-class VerificationSettings:
-    departments_url: str
-    client_id: str
-    client_secret: str
-    subject_key: bytes
-    audience: str
-    issuer_base: str
-    department_timeout: float
-    max_member_age: int
-    attestation_valid_days: int
-    policy_version: str
-    registration_limit_ip: RateLimit
-    mock_registry: Path | None
+class VerificationSettings(PlatformSettings):
+    mock_registry: Path | None = setting(
+        None,
+        "JSON-lines registry of fictitious citizens for the mock departments",
+        shown="bundled personas",
+    )
+    departments_client_id: str = setting(
+        "qingyuan", "OAuth2 client id of the platform at the departments"
+    )
+    departments_client_secret: SecretStr | None = setting(
+        None, "OAuth2 client secret of the platform at the departments", shown=DERIVED
+    )
+    departments_issuer: str = setting(
+        "https://departments.gov.invalid",
+        "issuer base URL of the departments' attestations (each department's `iss` is below it)",
+    )
+    department_timeout: float = setting(
+        10.0,
+        "seconds each call to a department (token, attestation, keys) may take before it "
+        "counts as down (retried)",
+        gt=0,
+    )
+    attestation_subject_key: SecretStr | None = setting(
+        None, "HMAC key shared with the departments for the attestation `sub`", shown=DERIVED
+    )
+    attestation_audience: str = setting(
+        "qingyuan", "the `aud` the departments' attestations must carry"
+    )
+    attestation_valid_days: int = setting(
+        180, "verified members are re-checked by the departments after this", gt=0
+    )
+    max_member_age: int = setting(
+        45, "upper age bound of registration (the lower is the legal marriage age)", gt=0
+    )
+    consent_policy_version: str = setting("2026-11", "recorded with every consent")
+    rate_registration_ip: RateLimitSetting = setting(
+        RateLimit(20, 3600), "registrations per client address per window"
+    )
+    rate_appeal: RateLimitSetting = setting(
+        RateLimit(3, 2592000),
+        "verification appeals (again after an upheld one) per member per window",
+    )
+    rate_unmask: RateLimitSetting = setting(
+        RateLimit(30, 3600),
+        "members one admin may unmask per window (each with a reason of 10–500 characters)",
+    )
+
+    @field_validator("mock_registry")
+    @classmethod
+    def _a_file(cls, path: Path | None) -> Path | None:
+        """A misspelt path must not quietly fall back to the bundled personas."""
+        if path is not None and not path.is_file():
+            raise ValueError(f"no such file: {str(path)!r}")
+        return path
 
     @property
     def in_process(self) -> bool:
         return self.departments_url == "inprocess"
 
+    @property
+    def client_secret(self) -> str:
+        given = self.departments_client_secret
+        return given.get_secret_value() if given else self._derived("departments-client-secret")
 
-def _derived(settings: Settings, purpose: str) -> str:
-    return hmac.new(settings.secret_key, purpose.encode(), hashlib.sha256).hexdigest()
+    @property
+    def subject_key(self) -> bytes:
+        given = self.attestation_subject_key
+        return (given.get_secret_value() if given else self._derived("subject")).encode()
+
+    @property
+    def registry(self) -> Path | None:
+        """The mock departments' registry: the configured file, else the demo's one in the
+        data directory if there is one (None: the bundled personas)."""
+        demo = self.data_dir / "mock-registry.jsonl"
+        return self.mock_registry or (demo if demo.is_file() else None)
+
+    def _derived(self, purpose: str) -> str:
+        key = self.secret_key.get_secret_value()
+        return hmac.new(key, purpose.encode(), hashlib.sha256).hexdigest()
 
 
-def verification_settings(settings: Settings) -> VerificationSettings:
-    env = settings.extra
-    registry = settings.mock_registry or settings.data_dir / "mock-registry.jsonl"
-    return VerificationSettings(
-        departments_url=settings.departments_url,
-        client_id=env.get("QINGYUAN_DEPARTMENTS_CLIENT_ID", "qingyuan"),
-        client_secret=env.get("QINGYUAN_DEPARTMENTS_CLIENT_SECRET")
-        or _derived(settings, "departments-client-secret"),
-        subject_key=(
-            env.get("QINGYUAN_ATTESTATION_SUBJECT_KEY") or _derived(settings, "subject")
-        ).encode(),
-        audience=env.get("QINGYUAN_ATTESTATION_AUDIENCE", "qingyuan"),
-        issuer_base=env.get("QINGYUAN_DEPARTMENTS_ISSUER", "https://departments.gov.invalid"),
-        department_timeout=float(env.get("QINGYUAN_DEPARTMENT_TIMEOUT", "10")),
-        max_member_age=int(env.get("QINGYUAN_MAX_MEMBER_AGE", "45")),
-        attestation_valid_days=int(env.get("QINGYUAN_ATTESTATION_VALID_DAYS", "180")),
-        policy_version=env.get("QINGYUAN_CONSENT_POLICY_VERSION", "2026-11"),
-        registration_limit_ip=RateLimit.parse(env.get("QINGYUAN_RATE_REGISTRATION_IP", "20/3600")),
-        mock_registry=registry if registry.is_file() else None,
-    )
+def verification_settings(settings: PlatformSettings) -> VerificationSettings:
+    return section(settings, VerificationSettings)

@@ -8,7 +8,11 @@ serve`, or real endpoints that speak the same protocol).
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import cast
+
 from starlette.applications import Starlette
+from taskiq import Context
 
 from qingyuan.platform.kernel import Kernel
 from qingyuan.verification.attestations import AttestationVerifier
@@ -21,49 +25,66 @@ from qingyuan.verification.departments import (
 )
 from qingyuan.verification.settings import VerificationSettings, verification_settings
 
-_CLIENTS = "verification.departments"
-_MOCK_APP = "verification.mock-departments"
 INPROCESS_BASE = "http://departments.inprocess"
 
 
 def mock_departments_app(config: VerificationSettings) -> Starlette:
     """The six mock departments, agreeing with this platform on clients, audience and keys."""
-    registry = load_registry(config.mock_registry or BUNDLED_REGISTRY)
+    registry = load_registry(config.registry or BUNDLED_REGISTRY)
     return create_departments_app(
         registry,
         DepartmentSettings(
-            audience=config.audience,
-            issuer_base=config.issuer_base,
-            clients={config.client_id: config.client_secret},
+            audience=config.attestation_audience,
+            issuer_base=config.departments_issuer,
+            clients={config.departments_client_id: config.client_secret},
             subject_key=config.subject_key,
         ),
     )
 
 
-def department_clients(kernel: Kernel) -> DepartmentClients:
-    """This process's clients of the six departments, built on first use."""
-    if _CLIENTS not in kernel.extensions:
-        config = verification_settings(kernel.settings)
+class VerificationServices:
+    """Verification's services in one process: the clients of the six departments and, in the
+    `inprocess` mode, the mock departments app they call (tests turn its knobs). Both are
+    built on first use: the mock departments read their registry file then (tests write one
+    after the app has started)."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+
+    @cached_property
+    def config(self) -> VerificationSettings:
+        return verification_settings(self.kernel.settings)
+
+    @cached_property
+    def mock_app(self) -> Starlette | None:
+        return mock_departments_app(self.config) if self.config.in_process else None
+
+    @cached_property
+    def clients(self) -> DepartmentClients:
+        config = self.config
         base, transport = config.departments_url, None
-        if config.in_process:
-            app = kernel.extensions.setdefault(_MOCK_APP, mock_departments_app(config))
-            base, transport = INPROCESS_BASE, asgi_transport(app)
+        if self.mock_app is not None:
+            base, transport = INPROCESS_BASE, asgi_transport(self.mock_app)
         endpoints = mock_endpoints(
             base,
-            issuer_base=config.issuer_base,
-            client_id=config.client_id,
+            issuer_base=config.departments_issuer,
+            client_id=config.departments_client_id,
             client_secret=config.client_secret,
         )
         verifier = AttestationVerifier(
-            audience=config.audience, subject_key=config.subject_key, redis=kernel.redis
+            audience=config.attestation_audience,
+            subject_key=config.subject_key,
+            redis=self.kernel.redis,
         )
-        kernel.extensions[_CLIENTS] = DepartmentClients(
+        return DepartmentClients(
             endpoints, verifier=verifier, transport=transport, timeout=config.department_timeout
         )
-    return kernel.extensions[_CLIENTS]
+
+    async def aclose(self) -> None:
+        if "clients" in self.__dict__:
+            await self.clients.aclose()
 
 
-def in_process_departments(kernel: Kernel) -> Starlette | None:
-    """The in-process mock app, when there is one (tests turn its knobs)."""
-    department_clients(kernel)
-    return kernel.extensions.get(_MOCK_APP)
+def job_services(context: Context) -> VerificationServices:
+    """Verification's services in a job (the root puts them on the broker's state)."""
+    return cast(VerificationServices, context.state.verification)

@@ -17,10 +17,10 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from qingyuan.platform.database import ensure_migrated, tortoise_config
+from qingyuan.parts import build_kernel, build_services, ensure_migrated, tortoise_config
 from qingyuan.platform.jobs import Worker
-from qingyuan.platform.kernel import build_kernel
-from qingyuan.platform.settings import Settings, deploy_problems, load_settings
+from qingyuan.platform.settings import deploy_problems
+from qingyuan.settings import Settings, load_settings
 from qingyuan.web.bodies import BodyLimitMiddleware
 from qingyuan.web.errors import EXCEPTION_HANDLERS
 from qingyuan.web.middleware import LocaleMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
@@ -54,8 +54,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await ensure_migrated(settings)
-        kernel = build_kernel(settings)
-        app.state.kernel = kernel
+        services = build_services(build_kernel(settings))
+        kernel = services.kernel
+        app.state.kernel, app.state.services = kernel, services
         config = tortoise_config(settings.database_url)
         async with RegisterTortoise(app, config=config):
             await kernel.broker.startup()
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             finally:
                 if worker:
                     await worker.stop()
-                await kernel.close()
+                await services.aclose()
 
     return Starlette(
         debug=settings.debug,

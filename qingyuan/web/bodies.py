@@ -1,6 +1,6 @@
 """Request bodies: read within a size limit, then parsed with limits on shape and numbers.
 
-Every route reads its body through here (`read_json`, `read_form`), so no body of any shape
+Every route reads its body through here, so no body of any shape
 reaches a service as something it cannot handle: nesting that would exhaust the parser's
 recursion, numbers no column holds (or infinity), strings the database refuses (lone
 surrogates, NUL), files where none belong. The byte limit is enforced while the body
@@ -8,6 +8,11 @@ streams in (`BodyLimitMiddleware`), before anything is buffered: an oversized po
 one chunk of memory and a 413, whatever its Content-Length says.
 
 Routes take small bodies unless marked otherwise with `@body_rules(...)` (photo uploads).
+
+`parse_json`, `parse_form` and `parse_query` read the request into the route's pydantic model
+(`qingyuan.platform.validation`): the model is the one description of what the route takes,
+and the OpenAPI document is generated from it. `read_json` / `read_form` are the raw readers
+underneath, still called by routes not yet converted to models.
 """
 
 from __future__ import annotations
@@ -16,22 +21,21 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from starlette.datastructures import FormData
+from pydantic import BaseModel, RootModel
+from starlette.datastructures import FormData, ImmutableMultiDict
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qingyuan.platform.errors import UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.validation import INT_BOUND, configured, list_fields, validate
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects a JSON body may have; ours need three."""
-
-INT_BOUND = 2**31
-"""Every integer a client sends is an id, a count or a size held in a 32-bit column (as the
-`{name:id}` path convertor assumes): beyond that the drivers raise instead of finding nothing."""
 
 
 class PayloadTooLarge(UserError):
@@ -56,6 +60,14 @@ SMALL = BodyRules()
 """JSON bodies and ordinary forms: a questionnaire is the largest, at a few KB."""
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class BodyReader(Protocol):
+    """`parse_json` or `parse_form`: for a handler shared by an API route and a page, which
+    reads the body only after checks that must come first (say a 404 for what is not yours)."""
+
+    async def __call__(self, request: Request, model: type[Model], /) -> Model: ...
 
 
 def body_rules(rules: BodyRules) -> Callable[[Endpoint], Endpoint]:
@@ -108,19 +120,90 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
+async def parse_json(request: Request, model: type[Model]) -> Model:
+    """The request's JSON body as `model` (configured from the app's settings), or a 422."""
+    _require_json(request)
+    return decode_json(await request.body(), _configured(request, model))
+
+
+def decode_json(raw: bytes, model: type[Model]) -> Model:
+    """A JSON body as `model`: what `parse_json` runs once the bytes are in.
+
+    Only the fields the model declares are read (it ignores the others), and they are
+    validated strictly: a JSON body has JSON's types, as the document says.
+    """
+    return validate(model, load_object(raw, declared=_declared(model)), strict=True)
+
+
+async def parse_form(request: Request, model: type[Model]) -> Model:
+    """The request's form as `model`, or a 422 with one message per faulty field.
+
+    Form values are text, so they are validated laxly ("5" is 5, "yes" is true); an empty
+    value counts as not given, so that a required field left blank says it is required.
+    """
+    return validate(
+        _configured(request, model), _values(await read_form(request), model), strict=False
+    )
+
+
+async def parse_query(request: Request, model: type[Model]) -> Model:
+    """The query string as `model`, like a form."""
+    return validate(_configured(request, model), _values(request.query_params, model), strict=False)
+
+
+def model_response(model: BaseModel, status_code: int = 200) -> JSONResponse:
+    """A response model as JSON: what the document describes is what is sent."""
+    return JSONResponse(model.model_dump(mode="json"), status_code=status_code)
+
+
+def _configured(request: Request, model: type[Model]) -> type[Model]:
+    return configured(model, request.app.state.kernel.settings)
+
+
+def _declared(model: type[BaseModel]) -> set[str] | None:
+    if issubclass(model, RootModel):
+        return None
+    return {info.alias or name for name, info in model.model_fields.items()}
+
+
+def _values(form: ImmutableMultiDict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    repeated = set(list_fields(model))
+    names = _declared(model)
+    values: dict[str, Any] = {}
+    for name in set(form.keys()) if names is None else names:
+        if name in repeated:
+            values[name] = [v for v in form.getlist(name) if v != ""]
+        elif form.get(name) not in (None, ""):
+            values[name] = form.get(name)
+    return values
+
+
 async def read_json(request: Request) -> dict[str, Any]:
     """The request's JSON object, or a 422 that says what is wrong with it."""
+    _require_json(request)
+    return load_object(await request.body())
+
+
+def _require_json(request: Request) -> None:
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise ValidationFailed(_("Send the request body as JSON."))
-    raw = await request.body()
+
+
+def load_object(raw: bytes, *, declared: set[str] | None = None) -> dict[str, Any]:
+    """A JSON object within our limits on shape and numbers, or a 422.
+
+    With `declared`, only those keys are kept and checked: the others are ignored anyway.
+    """
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_number)
     except RecursionError as exc:
         raise _too_deep() from exc
     except ValueError as exc:  # also UnicodeDecodeError, and integers of over 4300 digits
         raise ValidationFailed(_("The request body is not valid JSON.")) from exc
     if not isinstance(body, dict):
         raise ValidationFailed(_("The request body must be a JSON object."))
+    if declared is not None:
+        body = {key: value for key, value in body.items() if key in declared}
     refused: dict[str, str] = {}
     for key, value in body.items():  # said per field, as the routes' own checks do
         try:
@@ -131,6 +214,12 @@ async def read_json(request: Request) -> dict[str, Any]:
     if refused:
         raise ValidationFailed(fields=refused)
     return body
+
+
+def _number(text: str) -> float | int:
+    """1.0 is the integer 1 in JSON (and JSON Schema): an integer field accepts it."""
+    number = float(text)
+    return int(number) if number.is_integer() else number
 
 
 def _no_constant(name: str) -> Any:

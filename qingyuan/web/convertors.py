@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from starlette.convertors import IntegerConvertor, register_url_convertor
 
+MAX_ID = 10**9  # what the regex lets through: ids below this
+
 
 class IdConvertor(IntegerConvertor):
     regex = "[0-9]{1,9}"

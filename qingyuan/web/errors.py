@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -64,9 +65,13 @@ class InternalError(UserError):
         return _("Something went wrong on our side. Please try again.")
 
 
+def error_body(error: UserError) -> dict[str, Any]:
+    """The error as every API answers it: `{"error": {"code", "message", "fields"}}`."""
+    return {"error": {"code": error.code, "message": error.message, "fields": error.fields}}
+
+
 def error_json(error: UserError) -> JSONResponse:
-    body = {"error": {"code": error.code, "message": error.message, "fields": error.fields}}
-    response = JSONResponse(body, status_code=error.status)
+    response = JSONResponse(error_body(error), status_code=error.status)
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

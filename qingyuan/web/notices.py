@@ -12,6 +12,7 @@ from typing import Any
 
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Notification
+from qingyuan.platform.schemas import Notice
 
 Describe = Callable[[dict[str, Any]], tuple[str, str]]
 
@@ -57,13 +58,13 @@ def _fallback(data: dict[str, Any]) -> tuple[str, str]:
     return _("You have a new notice."), "/home"
 
 
-def notice_json(notification: Notification) -> dict[str, Any]:
+def notice_of(notification: Notification) -> Notice:
     text, url = NOTICES.get(notification.kind, _fallback)(notification.data)
-    return {
-        "id": notification.id,
-        "kind": notification.kind,
-        "text": text,
-        "url": url,
-        "created_at": notification.created_at.isoformat(),
-        "read": notification.read_at is not None,
-    }
+    return Notice(
+        id=notification.id,
+        kind=notification.kind,
+        text=text,
+        url=url,
+        created_at=notification.created_at,
+        read=notification.read_at is not None,
+    )

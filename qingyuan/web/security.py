@@ -14,18 +14,20 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import cast
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
+from qingyuan.parts import Services
 from qingyuan.platform.errors import Forbidden, NotAuthenticated, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
 from qingyuan.platform.sessions import Session
-from qingyuan.platform.settings import Settings
-from qingyuan.verification.models import Member
+from qingyuan.platform.settings import PlatformSettings
+from qingyuan.verification import Member
 from qingyuan.verification.status import check_verified, member_with_user
 from qingyuan.web.bodies import read_form
 
@@ -46,7 +48,12 @@ def kernel_of(request: Request) -> Kernel:
     return request.app.state.kernel
 
 
-def session_cookie_name(settings: Settings) -> str:
+def services_of(connection: HTTPConnection) -> Services:
+    """The app's typed per-part services (built in the lifespan by `qingyuan.parts`)."""
+    return cast(Services, connection.app.state.services)
+
+
+def session_cookie_name(settings: PlatformSettings) -> str:
     """`__Host-qy_session` where cookies must be Secure, `qy_session` in plain-http dev."""
     return SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE
 
@@ -103,7 +110,7 @@ def anonymous_id(request: Request) -> str:
 
 
 def _anonymous_token(request: Request, anon_id: str) -> str:
-    key = kernel_of(request).settings.secret_key
+    key = kernel_of(request).settings.secret_key.get_secret_value()
     return hmac.new(key, f"csrf\x00{anon_id}".encode(), hashlib.sha256).hexdigest()
 
 

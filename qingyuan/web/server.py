@@ -25,7 +25,8 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
+from qingyuan.web.settings import web_settings
 
 KEEP_ALIVE_SECONDS = 5
 MAX_HEADER_BYTES = 64 * 1024
@@ -116,11 +117,6 @@ def redact_path(path: str) -> str:
     return _CALENDAR_TOKEN.sub(r"\1…\2", path)
 
 
-def trusted_proxies(settings: Settings) -> list[str]:
-    raw = settings.extra.get("QINGYUAN_TRUSTED_PROXIES", "")
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
 def log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {"redact": {"()": f"{__name__}.RedactSecrets"}}
@@ -128,20 +124,20 @@ def log_config() -> dict[str, Any]:
     return config
 
 
-def server_config(settings: Settings, app: Any, **options: Any) -> ServerConfig:
+def server_config(settings: PlatformSettings, app: Any, **options: Any) -> ServerConfig:
     """The uvicorn configuration for `app` (an app or an import string) under `settings`;
     `options` are uvicorn's own (host, port, workers, log_level, factory)."""
-    proxies = trusted_proxies(settings)
-    env = settings.extra
+    config = web_settings(settings)
+    proxies = list(config.trusted_proxies)
     return ServerConfig(
         app,
-        header_timeout=float(env.get("QINGYUAN_HTTP_HEADER_TIMEOUT", "10")),
+        header_timeout=config.http_header_timeout,
         max_header_bytes=MAX_HEADER_BYTES,
         http=BoundedHeadersProtocol,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        limit_concurrency=int(env.get("QINGYUAN_HTTP_MAX_CONCURRENCY", "2000")),
+        limit_concurrency=config.http_max_concurrency,
         log_config=log_config(),
         **options,
     )

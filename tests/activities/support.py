@@ -19,6 +19,7 @@ from qingyuan.verification.departments import generate_personas, load_registry, 
 from qingyuan.verification.idnumber import parse_id_number
 from qingyuan.verification.pipeline import check_member
 from qingyuan.verification.registration import Application, create_member
+from qingyuan.verification.wiring import VerificationServices
 
 PASSWORD = "member-2026"
 
@@ -51,7 +52,7 @@ async def verified_members(
         identity = parse_id_number(person.id_number)
         application = Application(str(phone_base + i), PASSWORD, person.name, identity)
         user, member = await create_member(kernel.cipher, application, "2026-11")
-        status = await check_member(kernel, member.id)
+        status = await check_member(verification, member.id)
         assert status.value == "verified", status
         if not sessions:
             return MemberSession(user, identity.gender, application.phone)
@@ -60,7 +61,11 @@ async def verified_members(
             user, identity.gender, application.phone, session.id, session.csrf_token
         )
 
-    return [await one(i, person) for i, person in enumerate(people)]
+    verification = VerificationServices(kernel)
+    try:
+        return [await one(i, person) for i, person in enumerate(people)]
+    finally:
+        await verification.aclose()
 
 
 async def staff_session(kernel: Kernel, user: User) -> dict[str, str]:

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from tortoise.timezone import now
 
-from qingyuan.activities import feedback, figures
-from qingyuan.activities.models import Activity
-from qingyuan.matching.decisions import connections_of
-from qingyuan.matching.models import Proposal
+from qingyuan.activities import Activity, feedback, figures
+from qingyuan.connections.pairs import connections_of
+from qingyuan.matching import Proposal
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.models import Role
 from tests.activities.test_checkin import scan, soon, ticket

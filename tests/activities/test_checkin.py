@@ -4,7 +4,6 @@ codes, seats that are not confirmed, and who may check people in."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -142,7 +141,9 @@ def test_window_opens_30_minutes_before_and_closes_at_the_end(client, members, c
     entry = at(activity.starts_at - timedelta(minutes=29))
     assert entry.registration.checked_in_at is not None
 
-    wider = replace(config, checkin_opens_minutes=60)  # the window is a setting, and says so
+    wider = config.model_copy(
+        update={"checkin_opens_minutes": 60}
+    )  # the window is a setting, and says so
     with pytest.raises(checkin.CheckInRefused) as refused:
         run(client, checkin.check_window, wider, activity, activity.starts_at - timedelta(hours=2))
     assert "60 分钟" in refused.value.message
@@ -215,8 +216,8 @@ def test_a_refused_typed_code_does_not_reveal_that_it_exists(
 
 
 def test_wrong_typed_codes_are_limited_per_staff_member(client, members, create_activity):
-    config = replace(
-        event_settings(client.app.state.kernel.settings), code_attempts=RateLimit(3, 900)
+    config = event_settings(client.app.state.kernel.settings).model_copy(
+        update={"rate_checkin_code": RateLimit(3, 900)}
     )
     redis = client.app.state.kernel.redis
     person = members(1)[0]

@@ -84,9 +84,9 @@ def test_an_expired_offer_passes_on_and_expiring_twice_changes_nothing(
         sign_up(client, activity, person)
     cancel(client, activity, a)
     assert _status(client, activity, b) == "offered"
-    later = now() + timedelta(hours=config.offer_hours + 1)
-    assert run(client, waitlist.expire_offers, config.offer_hours, later) == 1
-    assert run(client, waitlist.expire_offers, config.offer_hours, later) == 0
+    later = now() + timedelta(hours=config.waitlist_offer_hours + 1)
+    assert run(client, waitlist.expire_offers, config.waitlist_offer_hours, later) == 1
+    assert run(client, waitlist.expire_offers, config.waitlist_offer_hours, later) == 0
     assert _status(client, activity, b) is None  # expired: no active registration
     assert _status(client, activity, c) == "offered"
 

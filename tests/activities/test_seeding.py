@@ -9,7 +9,7 @@ from qingyuan import demo
 from qingyuan.activities.models import Activity, Quota, Registration, Shift
 from qingyuan.activities.volunteers import staffing
 from qingyuan.matchmakers.models import ConsultationSlot
-from qingyuan.platform.database import connected
+from qingyuan.parts import connected
 from tests.conftest import install_migrated
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from qingyuan.parts import connected
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected
+from qingyuan.platform.crypto import cipher_for
 from qingyuan.platform.models import Role
-from qingyuan.platform.settings import Settings, load_settings
+from qingyuan.settings import Settings, load_settings
 from qingyuan.web.app import create_app
 from tests.conftest import TEST_ENV, free_port, install_migrated
 
@@ -66,7 +66,7 @@ class LiveServer:
 
 
 async def _seed(settings: Settings) -> None:
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         for role, (phone, name) in ACCOUNTS.items():
             await accounts.create_user(

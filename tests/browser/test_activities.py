@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
+from qingyuan.parts import build_kernel, build_services, connected
 from qingyuan.platform import accounts
-from qingyuan.platform.database import connected
-from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.models import Role
 from qingyuan.verification.idnumber import parse_id_number
 from qingyuan.verification.pipeline import check_member
@@ -43,13 +42,14 @@ class Site:
 
 
 async def _seed(settings) -> None:
-    kernel = build_kernel(settings)
+    services = build_services(build_kernel(settings))
+    kernel = services.kernel
     async with connected(settings):
         identity = parse_id_number("330106199603140012")  # 陈志远, a clean persona
         _user, member = await create_member(
             kernel.cipher, Application(MEMBER_PHONE, PASSWORD, "陈志远", identity), "2026-11"
         )
-        assert (await check_member(kernel, member.id)).value == "verified"
+        assert (await check_member(services.verification, member.id)).value == "verified"
         for phone, role, name in (
             (ADMIN_PHONE, Role.ADMIN, "团委小王"),
             (VOLUNTEER_PHONE, Role.MATCHMAKER, "红娘李姐"),
@@ -57,7 +57,7 @@ async def _seed(settings) -> None:
             await accounts.create_user(
                 kernel.cipher, phone=phone, password=PASSWORD, role=role, display_name=name
             )
-    await kernel.close()
+    await services.aclose()
 
 
 @pytest.fixture(scope="module")

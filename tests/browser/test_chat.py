@@ -13,12 +13,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qingyuan import demo
-from qingyuan.connections.models import ConnectionSource
-from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.models import Profile
+from qingyuan.connections import ConnectionSource
+from qingyuan.connections.pairs import open_connection
+from qingyuan.matching import Profile
+from qingyuan.parts import connected
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected
+from qingyuan.platform.crypto import cipher_for
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
 from tests.conftest import install_migrated
 
@@ -36,7 +36,7 @@ class Chat:
 
 async def _connect(settings, phones: list[str]) -> tuple[int, list[str], list[str]]:
     """Connect the first two verified demo members (the showcase includes rejected ones)."""
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         chosen = []
         for phone in phones:

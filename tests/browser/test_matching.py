@@ -20,11 +20,11 @@ from playwright.sync_api import Page, expect
 
 from qingyuan import demo
 from qingyuan.matching.models import Profile, Proposal
+from qingyuan.parts import connected
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected
+from qingyuan.platform.crypto import cipher_for
 from qingyuan.platform.models import User
-from qingyuan.platform.settings import Settings
+from qingyuan.settings import Settings
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
 from tests.conftest import install_migrated
 
@@ -60,7 +60,7 @@ class MatchDay:
 
 
 async def _today_pairs(settings: Settings) -> list[tuple[Proposal, Member, Member]]:
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
 
     async def member(user_id: int) -> Member:

@@ -12,13 +12,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qingyuan import demo
+from qingyuan.connections import ConnectionSource, ReportReason
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
-from qingyuan.connections.models import ConnectionSource, ReportReason
-from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.models import Profile
+from qingyuan.connections.pairs import open_connection
+from qingyuan.matching import Profile
+from qingyuan.parts import connected
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected
+from qingyuan.platform.crypto import cipher_for
 from tests.browser.conftest import assert_accessible, browser_settings, screenshot, serve
 from tests.conftest import install_migrated
 
@@ -35,7 +35,7 @@ class Staff:
 
 async def _reported_chat(settings, phones: list[str], text: str) -> None:
     """Two verified demo members in a chat; the second reports the first's message."""
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         users = []
         for phone in phones:

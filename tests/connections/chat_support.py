@@ -7,9 +7,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from qingyuan.connections import safety
-from qingyuan.connections.models import ConnectionSource
-from qingyuan.matching.decisions import open_connection
+from qingyuan.connections import ConnectionSource, safety
+from qingyuan.connections.pairs import open_connection
 from qingyuan.platform.accounts import phone_of
 from qingyuan.platform.models import User
 from tests.conftest import run

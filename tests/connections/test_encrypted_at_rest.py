@@ -8,15 +8,13 @@ import asyncio
 
 import pytest
 
-from qingyuan.connections import chat, safety
+from qingyuan.connections import ConnectionSource, Message, Report, ReportReason, chat, safety
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT
-from qingyuan.connections.models import ConnectionSource, Message, Report, ReportReason
-from qingyuan.matching.decisions import open_connection
-from qingyuan.matchmakers import introductions
-from qingyuan.matchmakers.models import CareAssignment, ConsultationNote, Introduction
+from qingyuan.connections.pairs import open_connection
+from qingyuan.matchmakers import CareAssignment, ConsultationNote, Introduction, introductions
+from qingyuan.parts import connected, migrate
 from qingyuan.platform import accounts
-from qingyuan.platform.crypto import PIICipher, PIIDecryptionError
-from qingyuan.platform.database import connected, migrate
+from qingyuan.platform.crypto import PIIDecryptionError, cipher_for
 from qingyuan.platform.models import Role
 from tests.conftest import PASSWORD, run
 from tests.connections.chat_support import connected_pair
@@ -57,7 +55,7 @@ def test_a_message_moved_to_another_conversation_no_longer_decrypts(client):
 async def _main_database_with_plaintext(settings) -> dict[str, int]:
     """A database as today's main leaves it: migrated up to matching 0002, texts in plain."""
     await migrate(settings, target=MAIN)
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     async with connected(settings):
         users = [
             await accounts.create_user(cipher, phone=f"1390000000{i}", password=PASSWORD, role=role)
@@ -88,19 +86,19 @@ def test_a_database_migrated_by_main_upgrades_and_its_texts_are_encrypted(settin
     if settings.uses_sqlite:  # the fixture really held plaintext
         assert all(secret.encode() in database_bytes(settings) for secret in SECRETS)
     asyncio.run(migrate(settings))
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
 
     async def read() -> list[str]:
         async with connected(settings):
             messages, _ = await chat.list_messages(ids["b"], ids["connection"])
-            report = await safety.report_json(cipher, await Report.get(id=ids["report"]))
+            report = await safety.report_view(cipher, await Report.get(id=ids["report"]))
             notes = await introductions.notes_of(cipher, ids["matchmaker"], ids["a"])
             intro = await Introduction.get(id=ids["intro"])
             return [
                 *(chat.wire(cipher, m)["text"] for m in messages),
-                report["details"],
-                *(n["text"] for n in notes),
-                introductions.introduction_json(cipher, intro, ids["a"])["note"],
+                report.details,
+                *(n.text for n in notes),
+                introductions.introduction_view(cipher, intro, ids["a"]).note,
             ]
 
     assert asyncio.run(read()) == SECRETS

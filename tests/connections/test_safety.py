@@ -12,7 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 from tortoise.timezone import now
 
 from qingyuan.connections import safety
-from qingyuan.connections.models import Block, Connection, Message, Report
+from qingyuan.connections.models import Block, Connection, Message, Report, ReportStatus
 from qingyuan.matching.daily import run_day
 from qingyuan.matching.models import Proposal
 from qingyuan.matching.population import load_population
@@ -21,6 +21,8 @@ from qingyuan.verification.models import Member
 from tests.conftest import add_user, login, run
 from tests.connections.chat_support import block, connected_pair, log_in_as, send
 from tests.matching.daily_support import build_population
+
+EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
@@ -151,6 +153,40 @@ def test_report_goes_to_the_admin_queue_and_decisions_are_audited(client, pair):
     assert log_in.status_code in (401, 422)
 
 
+def test_a_bad_decision_says_which_field_and_decides_nothing(client, pair):
+    item = run(client, safety.report, client.app.state.kernel.cipher, pair.b.id, pair.a.id,
+               "scam", "", pair.connection_id)  # fmt: skip
+    admin = add_user(client, "13800000001", Role.ADMIN, "管理员")
+    client.cookies.clear()
+    token = login(client, admin)["csrf_token"]
+    url = f"/api/v1/admin/reports/{item.id}/decision"
+    note_message = "Write why you decided this (at most 1000)."
+    for body, fields in [
+        ({"decision": "ban", "note": "scam"}, {"decision": "Choose dismiss, warn or suspend."}),
+        ({"decision": "warn", "note": "   "}, {"note": note_message}),
+        ({"decision": "warn", "note": "x" * 1001}, {"note": note_message}),
+        ({"decision": "warn"}, {"note": note_message}),
+    ]:
+        response = client.post(url, json=body, headers={"X-CSRF-Token": token, **EN})
+        assert response.status_code == 422 and response.json()["error"]["fields"] == fields
+    page = client.post(
+        f"/admin/reports/{item.id}/decision",
+        data={"csrf_token": token, "decision": "warn", "note": " "},
+    )
+    assert page.status_code == 422
+    assert 'id="note-error">请写明处理理由（最多 1000 字）。' in page.text
+    assert run(client, Report.get, id=item.id).status == ReportStatus.OPEN
+    assert not run(client, AuditEntry.filter(action__startswith="report.").exclude(
+        action="report.messages_viewed").exists)  # fmt: skip
+    done = client.post(
+        f"/admin/reports/{item.id}/decision",
+        data={"csrf_token": token, "decision": "warn", "note": "  first warning  "},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert run(client, AuditEntry.get, action="report.warned").reason == "first warning"
+
+
 def test_suspension_closes_the_members_open_socket(client, pair):
     item = run(
         client,
@@ -258,13 +294,13 @@ INNOCENT = [
 @pytest.mark.parametrize(("text", "category"), EVASIONS)
 def test_scam_patterns_see_through_spacing_script_and_lookalike_evasions(settings, text, category):
     rules = safety.safety_settings(settings)
-    assert safety.scam_risk(rules, Connection(created_at=now()), text) == category
+    assert safety.scam_risk(rules, now(), text) == category
 
 
 @pytest.mark.parametrize("text", INNOCENT)
 def test_folding_does_not_flag_ordinary_messages(settings, text):
     rules = safety.safety_settings(settings)
-    assert safety.scam_risk(rules, Connection(created_at=now()), text) is None
+    assert safety.scam_risk(rules, now(), text) is None
 
 
 def test_an_evasive_message_is_flagged_when_sent(client, pair):

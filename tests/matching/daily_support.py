@@ -19,12 +19,13 @@ from tests.conftest import run
 PASSWORD = "member-2026"
 
 
-async def _member(kernel, person, phone: str, rng: random.Random) -> User:
+async def _member(services, person, phone: str, rng: random.Random) -> User:
+    kernel = services.kernel
     identity = parse_id_number(person.id_number)
     user, member = await create_member(
         kernel.cipher, Application(phone, PASSWORD, person.name, identity), "2026-11"
     )
-    await check_member(kernel, member.id)
+    await check_member(services.verification, member.id)
     await profiles.save_profile(
         user,
         {
@@ -43,7 +44,8 @@ async def _member(kernel, person, phone: str, rng: random.Random) -> User:
 
 def build_population(client: TestClient, size: int, seed: int = 7) -> list[User]:
     """`size` verified members with profiles; their citizens join the mock registry first."""
-    kernel = client.app.state.kernel
+    services = client.app.state.services
+    kernel = services.kernel
     people = generate_personas(size, seed, today=date(2026, 11, 27))
     path = kernel.settings.data_dir / "mock-registry.jsonl"
     write_registry([*load_registry(), *people], path)
@@ -51,7 +53,8 @@ def build_population(client: TestClient, size: int, seed: int = 7) -> list[User]
 
     async def create() -> list[User]:
         return [
-            await _member(kernel, person, f"1370000{i:04d}", rng) for i, person in enumerate(people)
+            await _member(services, person, f"1370000{i:04d}", rng)
+            for i, person in enumerate(people)
         ]
 
     return run(client, create)

@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tortoise.timezone import now
 
-from qingyuan.connections.models import Block, Connection, ConnectionSource
+from qingyuan.connections import Block, Connection, ConnectionSource
+from qingyuan.connections.pairs import open_connection
+from qingyuan.matching import Decision, Profile, Proposal
 from qingyuan.matching.daily import run_day
-from qingyuan.matching.decisions import open_connection
-from qingyuan.matching.models import Decision, MatchRun, Profile, Proposal
+from qingyuan.matching.models import MatchRun
 from qingyuan.matching.population import PROPOSAL_MEMORY_DAYS
 from qingyuan.matching.questions import DEGREE_LEVEL
 from qingyuan.platform.models import Notification

@@ -99,6 +99,16 @@ def test_questionnaire_answers(client, member):
     assert unknown.status_code == 422
 
 
+def test_a_superscript_digit_is_a_422_not_a_crash(client, member):
+    """ "¹" passes str.isdigit but not int(): the fuzz test found it as a 500."""
+    for field in ("answer", "acceptable", "importance"):
+        item = {"answer": 0, "acceptable": [0], "importance": 1}
+        item[field] = ["¹"] if field == "acceptable" else "¹"
+        response = client.put("/api/v1/me/questionnaire", json={"children": item}, headers=member)
+        assert response.status_code == 422, field
+    assert client.get("/api/v1/me/questionnaire", headers=member).json() == {}
+
+
 def test_an_acceptable_answer_given_twice_counts_once(client, member):
     """ "1" and 1 name the same option: the stored set is {0, 1}, not option 2."""
     answers = {"children": {"answer": 0, "acceptable": [0, "1", 1], "importance": 3}}

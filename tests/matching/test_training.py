@@ -47,7 +47,7 @@ def simulate_days(client, days: int) -> None:
 
 def test_too_few_decisions_trains_nothing(client, tmp_path):
     build_population(client, 10)
-    result = run(client, train_model, tmp_path / "models", START)
+    result = run(client, train_model, tmp_path / "models", START, 200)
     assert result["trained"] is False and result["decisions"] == 0
     assert not (tmp_path / "models").exists()
 

@@ -156,3 +156,118 @@ def test_member_introductions_page_answers_by_form(client, world):
         follow_redirects=False,
     )
     assert response.status_code == 303 and response.headers["location"] == "/introductions"
+
+
+EN = {"Accept-Language": "en"}
+
+
+def test_bad_introductions_say_which_field_and_change_nothing(client, world):
+    a, b = world["pair"]
+    token = as_matchmaker(client, world)
+    cases = [
+        ({"a_id": a, "b_id": b, "note": "   "}, "note", "Write a note of 1 to 1000 characters."),
+        (
+            {"a_id": a, "b_id": b, "note": "x" * 1001},
+            "note",
+            "Write a note of 1 to 1000 characters.",
+        ),
+        ({"a_id": a, "b_id": b}, "note", "Write a note of 1 to 1000 characters."),
+        ({"a_id": a, "b_id": a, "note": "好"}, "b_id", "Choose two different members."),
+        ({"a_id": str(a), "b_id": b, "note": "好"}, "a_id", "Enter a whole number."),
+        ({"a_id": 0, "b_id": b, "note": "好"}, "a_id", "Enter 1 or more."),
+        ({"b_id": b, "note": "好"}, "a_id", "This field is required."),
+    ]
+    for body, field, message in cases:
+        headers = {"X-CSRF-Token": token, **EN}
+        response = client.post("/api/v1/introductions", json=body, headers=headers)
+        assert response.status_code == 422, body
+        assert response.json()["error"]["fields"] == {field: message}, body
+    zh = introduce(client, token, a, b, note=" ")
+    assert zh.json()["error"]["fields"]["note"] == "请写 1 到 1000 字的说明。"
+    assert client.get("/api/v1/introductions").json() == {"introductions": []}
+    kept = introduce(client, token, a, b, note="  都爱爬山  ")
+    assert kept.status_code == 201 and kept.json()["note"] == "都爱爬山"
+
+
+def test_the_console_form_shows_the_same_messages_and_keeps_what_was_typed(client, world):
+    a, b = world["pair"]
+    token = as_matchmaker(client, world)
+    page = client.post(
+        "/matchmaker/introductions",
+        data={"csrf_token": token, "a_id": str(a), "b_id": str(a), "note": "都爱爬山"},
+        headers=EN,
+    )
+    assert page.status_code == 422
+    assert "Choose two different members." in page.text and "都爱爬山" in page.text
+    done = client.post(
+        "/matchmaker/introductions",
+        data={"csrf_token": token, "a_id": str(a), "b_id": str(b), "note": "都爱爬山"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and client.get("/api/v1/introductions").json()["introductions"]
+
+
+def test_an_answer_is_yes_or_no_and_someone_elses_introduction_is_not_found(client, world):
+    a, b = world["pair"]
+    intro_id = introduce(client, as_matchmaker(client, world), a, b).json()["id"]
+    token = log_in_as(client, world["members"][a])
+    url = f"/api/v1/introductions/{intro_id}/response"
+    for accept in ("yes", 1, None):
+        bad = client.post(url, json={"accept": accept}, headers={"X-CSRF-Token": token, **EN})
+        assert bad.status_code == 422
+        assert bad.json()["error"]["fields"] == {"accept": "Answer yes or no."}
+    page = client.post(
+        f"/introductions/{intro_id}/response", data={"csrf_token": token, "accept": "maybe"}
+    )
+    assert page.status_code == 422 and "请回答接受或不接受。" in page.text
+    stranger = next(m for m in world["members"] if m not in (a, b))
+    token = log_in_as(client, world["members"][stranger])
+    other = client.post(url, json={"accept": "maybe"}, headers={"X-CSRF-Token": token})
+    assert other.status_code == 404
+    assert answer(client, world, a, intro_id, True).json()["my_answer"] is True
+
+
+def test_a_blank_note_about_a_member_is_refused_on_its_own_field(client, world):
+    a, _ = world["pair"]
+    token = as_matchmaker(client, world)
+    url = f"/api/v1/matchmaker/members/{a}/notes"
+    for text in ("  ", "x" * 1001):
+        bad = client.post(url, json={"text": text}, headers={"X-CSRF-Token": token, **EN})
+        assert bad.status_code == 422
+        assert bad.json()["error"]["fields"] == {"text": "Write a note of 1 to 1000 characters."}
+    page = client.post(
+        f"/matchmaker/members/{a}/notes", data={"csrf_token": token, "text": " "}, headers=EN
+    )
+    assert page.status_code == 422
+    assert 'id="text-error">Write a note of 1 to 1000 characters.' in page.text
+    assert client.get(url).json() == {"notes": []}
+
+
+def test_assignments_need_existing_ids(client, world):
+    admin = add_user(client, "13800000009", Role.ADMIN, "管理员二")
+    client.cookies.clear()
+    headers = {"X-CSRF-Token": login(client, admin)["csrf_token"], **EN}
+    member = next(iter(world["members"]))
+    missing = client.post("/api/v1/admin/assignments", json={"member_id": member}, headers=headers)
+    assert missing.status_code == 422
+    assert missing.json()["error"]["fields"] == {"matchmaker_id": "This field is required."}
+    nobody = client.post(
+        "/api/v1/admin/assignments",
+        json={"matchmaker_id": member, "member_id": member},
+        headers=headers,
+    )
+    assert nobody.status_code == 422
+    assert nobody.json()["error"]["message"] == "Choose an existing matchmaker and member."
+    assert run(client, AuditEntry.filter(action="matchmaker.assigned").count) == len(
+        world["members"]
+    )
+
+
+def test_the_document_states_the_limits_the_validator_applies(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    note = schemas["Introduce"]["properties"]["note"]
+    assert (note["minLength"], note["maxLength"]) == (1, 1000)
+    assert schemas["Introduce"]["properties"]["a_id"]["minimum"] == 1
+    assert schemas["Introduce"]["required"] == ["a_id", "b_id", "note"]
+    assert schemas["Answer"]["properties"]["accept"]["type"] == "boolean"
+    assert schemas["AddNote"]["properties"]["text"]["maxLength"] == 1000

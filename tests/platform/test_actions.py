@@ -15,9 +15,9 @@ from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 
+from qingyuan.parts import migrate, tortoise_config
 from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AUDIT_ACTION_TEXT, AuditAction, action_text
-from qingyuan.platform.database import migrate, tortoise_config
 from qingyuan.platform.i18n import use_locale
 from qingyuan.platform.models import AuditEntry, Role
 from tests.conftest import login, run

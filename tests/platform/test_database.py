@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import pytest
 from starlette.testclient import TestClient
 
 from qingyuan import cli
-from qingyuan.platform.database import (
-    DatabaseNotMigrated,
-    connected,
-    migrate,
-    pending_migrations,
-    tortoise_config,
-)
+from qingyuan.parts import connected, migrate, pending_migrations, tortoise_config
+from qingyuan.platform.database import DatabaseNotMigrated
 from qingyuan.web.app import create_app
 from tests.conftest import install_migrated
 
@@ -68,18 +62,27 @@ def test_sslmode_in_the_database_url_reaches_asyncpg_as_its_ssl_mode():
 
 
 @pytest.mark.integration
-def test_a_database_url_with_sslmode_connects(settings):
+def test_a_database_url_with_sslmode_connects(settings, make_settings):
     """The local test server has no TLS, so `disable` is the mode it can answer; before the
     translation any `sslmode` failed with asyncpg's TypeError."""
     if settings.uses_sqlite:
         pytest.skip("sslmode is a PostgreSQL parameter")
-    url = f"{settings.database_url}?sslmode=disable"
-    asyncio.run(migrate(replace(settings, database_url=url)))
+    with_sslmode = make_settings(QINGYUAN_DATABASE_URL=f"{settings.database_url}?sslmode=disable")
+    asyncio.run(migrate(with_sslmode))
 
     async def ask() -> None:
-        async with connected(replace(settings, database_url=url)):
+        async with connected(with_sslmode):
             from tortoise.connection import get_connection
 
             assert await get_connection("default").execute_query_dict("SELECT 1 AS one")
 
     asyncio.run(ask())
+
+
+def test_postgresql_connections_skip_the_reset_round_trip():
+    """asyncpg resets a pooled connection with one more query each time it is released (a
+    second round trip for every query); ours keep no session state, so they skip it."""
+    credentials = tortoise_config("postgres://qingyuan:pw@db:5432/qingyuan")["connections"][
+        "default"
+    ]["credentials"]
+    assert credentials["connection_class"].get_reset_query(None) == ""

@@ -10,8 +10,8 @@ import stat
 import pytest
 from tortoise.connection import get_connection
 
-from qingyuan.platform.database import connected, migrate
-from qingyuan.platform.settings import load_settings
+from qingyuan.parts import connected, migrate
+from qingyuan.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ import time
 
 from taskiq.schedule_sources import LabelScheduleSource
 
+from qingyuan.parts import build_kernel
 from qingyuan.platform.housekeeping import LAST_RUN_KEY
 from qingyuan.platform.jobs import RETRY_MAX_DELAY, job, kick
-from qingyuan.platform.kernel import build_kernel
 from qingyuan.platform.models import AuditEntry
 from tests.conftest import run
 

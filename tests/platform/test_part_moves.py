@@ -30,8 +30,8 @@ from qingyuan.matchmakers.models import (
     Introduction,
     IntroductionStatus,
 )
-from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import connected, migrate, pending_migrations, tortoise_config
+from qingyuan.parts import connected, migrate, pending_migrations, tortoise_config
+from qingyuan.platform.crypto import PIICipher, cipher_for
 
 # The heads of every app on the main branch before the move.
 OLD_HEADS = (
@@ -150,7 +150,7 @@ EXPECTED = {
 
 
 def test_a_database_at_the_old_heads_upgrades_and_its_rows_read_through_the_new_parts(settings):
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     asyncio.run(_at_the_old_heads(settings, cipher))
     assert sorted(asyncio.run(pending_migrations(settings))) == sorted(SINCE_OLD_HEADS)
 
@@ -163,7 +163,7 @@ def test_a_database_at_the_old_heads_upgrades_and_its_rows_read_through_the_new_
 def test_the_move_migrates_back_and_forth_without_touching_the_tables(settings):
     """Rolling the move back (to the old heads of matching and events, which unapplies what
     depends on them) and forward again keeps every row."""
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     asyncio.run(_at_the_old_heads(settings, cipher))
     asyncio.run(migrate(settings))
     asyncio.run(

@@ -9,7 +9,6 @@ from starlette.testclient import TestClient
 from qingyuan.verification.departments import Department, departments_of
 from qingyuan.verification.models import Member
 from qingyuan.verification.pipeline import check_member
-from qingyuan.verification.wiring import in_process_departments
 from tests.conftest import run
 
 # Bundled personas (qingyuan/verification/departments/PERSONAS.md).
@@ -46,11 +45,11 @@ def register(client: TestClient, person: tuple[str, str], phone: str = "13912340
 
 def verify(client: TestClient, member_id: int) -> str:
     """Run the department checks now (what the job does) and return the member's status."""
-    return run(client, check_member, client.app.state.kernel, member_id).value
+    return run(client, check_member, client.app.state.services.verification, member_id).value
 
 
 def department(client: TestClient, key: str) -> Department:
-    return departments_of(in_process_departments(client.app.state.kernel))[key]
+    return departments_of(client.app.state.services.verification.mock_app)[key]
 
 
 def member(client: TestClient, member_id: int) -> Member:

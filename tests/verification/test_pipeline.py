@@ -217,7 +217,7 @@ def test_answers_arriving_after_consent_is_withdrawn_change_nothing(client):
         department(client, key).knobs.delay = 0.5  # on each request: answers after ≥ 1.5 s
     assert client.portal is not None
     in_flight = client.portal.start_task_soon(
-        check_member, client.app.state.kernel, created["member_id"]
+        check_member, client.app.state.services.verification, created["member_id"]
     )
     time.sleep(0.3)
 

@@ -13,8 +13,8 @@ from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 
-from qingyuan.platform.crypto import PIICipher
-from qingyuan.platform.database import migrate, tortoise_config
+from qingyuan.parts import migrate, tortoise_config
+from qingyuan.platform.crypto import cipher_for
 from qingyuan.verification.models import DepartmentCheck, Member
 
 APPEAL = "我已于去年离婚，民政记录尚未更新。"
@@ -86,7 +86,7 @@ def test_upgrading_seals_the_verdicts_and_appeal_text_of_existing_members(settin
     asyncio.run(migrate(settings))
 
     rows = _stored_rows(settings)
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     member = Member(**rows["verification_member"][0])
     checks = {
         row["department"]: DepartmentCheck(**row) for row in rows["verification_department_check"]

@@ -72,13 +72,22 @@ def test_openapi_documents_every_api_route(client):
 
 
 def test_openapi_describes_the_login_contract(client):
-    operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/session"]["post"]
-    body = operation["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["phone", "password"]
-    assert set(
-        operation["responses"]["200"]["content"]["application/json"]["schema"]["required"]
-    ) == {"user", "csrf_token"}
+    document = client.get("/api/v1/openapi.json").json()
+    operation = document["paths"]["/api/v1/session"]["post"]
+
+    def schema(content: dict) -> dict:
+        ref = content["application/json"]["schema"]["$ref"]
+        assert ref.startswith("#/components/schemas/")
+        return document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+    assert schema(operation["requestBody"]["content"])["required"] == ["phone", "password"]
+    assert set(schema(operation["responses"]["200"]["content"])["required"]) == {
+        "user",
+        "csrf_token",
+    }
     assert "429" in operation["responses"]
+    error = schema(operation["responses"]["422"]["content"])
+    assert error["required"] == ["error"]
 
 
 def test_login_password_is_case_sensitive(client, make_user):

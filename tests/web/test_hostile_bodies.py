@@ -59,15 +59,22 @@ def hostile_bodies(schema: dict[str, Any]) -> list[bytes]:
     return bodies
 
 
+def _resolved(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A request schema itself, where the document refers to it in components/schemas."""
+    ref = schema.get("$ref", "")
+    return document["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
+
+
 def operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
-    document = build_schema(client.app.routes)
+    document = build_schema(client.app.routes, client.app.state.kernel.settings)
     found = []
     for path, items in document["paths"].items():
         for method, operation in items.items():
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
                 url = re.sub(r"\{[^}]+\}", "1", path)
-                found.append((method.upper(), url, content["application/json"]["schema"]))
+                schema = content["application/json"]["schema"]
+                found.append((method.upper(), url, _resolved(document, schema)))
     return found
 
 

@@ -26,11 +26,13 @@ from qingyuan.activities.models import Activity, Attendance, Registration, Regis
 from qingyuan.activities.settings import event_settings
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
 from qingyuan.connections.models import ConnectionSource, ReportReason
-from qingyuan.matching.decisions import open_connection
+from qingyuan.connections.pairs import open_connection
 from qingyuan.matching.models import Proposal
 from qingyuan.matchmakers import consultations, introductions
 from qingyuan.matchmakers.encrypted_columns import INTRODUCTION_NOTE
+from qingyuan.matchmakers.schemas import AddNote, Assign
 from qingyuan.platform import audit, notifications
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.departments import generate_personas
 from qingyuan.verification.idnumber import parse_id_number
@@ -308,7 +310,11 @@ def grow_introductions(world: World, n: int) -> None:
 def grow_audit(world: World, n: int) -> None:
     for i in range(n):
         world.call(
-            audit.record, world.admin, "activity.create", target_type="activity", target_id=i
+            audit.record,
+            world.admin,
+            AuditAction.ACTIVITY_CREATED,
+            target_type="activity",
+            target_id=i,
         )
 
 
@@ -341,12 +347,20 @@ def grow_reports(world: World, n: int) -> None:
 
 def grow_assigned(world: World, n: int) -> None:
     for member in world.take(n):
-        world.call(introductions.assign, world.admin, world.matchmaker.id, member.id)
+        world.call(
+            introductions.assign,
+            world.admin,
+            Assign(matchmaker_id=world.matchmaker.id, member_id=member.id),
+        )
 
 
 def grow_notes(world: World, n: int) -> None:
     if "assigned" not in world.anchor:
-        world.call(introductions.assign, world.admin, world.matchmaker.id, world.viewer.id)
+        world.call(
+            introductions.assign,
+            world.admin,
+            Assign(matchmaker_id=world.matchmaker.id, member_id=world.viewer.id),
+        )
         world.anchor["assigned"] = world.viewer.id
     for i in range(n):
         world.call(
@@ -354,7 +368,7 @@ def grow_notes(world: World, n: int) -> None:
             world.kernel.cipher,
             world.matchmaker,
             world.viewer.id,
-            f"第{i}次谈话",
+            AddNote(text=f"第{i}次谈话"),
         )
 
 

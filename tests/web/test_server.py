@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import uvicorn
 
-from qingyuan.platform.database import migrate
+from qingyuan.parts import migrate
 from qingyuan.web import server
 from qingyuan.web.app import create_app
 from tests.conftest import free_port, wait_for_port

@@ -15,7 +15,7 @@ from typing import Any
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-from qingyuan.platform.crypto import PIICipher
+from qingyuan.platform.crypto import cipher_for
 from qingyuan.platform.database import migration_settings
 from qingyuan.verification.models import CheckStatus, sealed_purpose
 
@@ -26,7 +26,7 @@ def _loaded(value: Any) -> Any:
 
 async def seal_existing_rows(apps: Any, schema_editor: Any) -> None:
     settings = migration_settings()
-    cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
+    cipher = cipher_for(settings)
     client = schema_editor.client
     sqlite = client.capabilities.dialect == "sqlite"
 

@@ -12,14 +12,22 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
-from qingyuan.activities import activities, calendar, checkin, feedback, registrations, waitlist
-from qingyuan.activities.models import Activity, Registration, RegistrationStatus
+from qingyuan.activities import (
+    Activity,
+    Registration,
+    RegistrationStatus,
+    activities,
+    calendar,
+    checkin,
+    feedback,
+    registrations,
+    waitlist,
+)
 from qingyuan.activities.seats import SeatPlan
 from qingyuan.activities.settings import EventSettings, event_settings
 from qingyuan.matching.cards import member_cards
 from qingyuan.matching.profiles import city_names
-from qingyuan.matchmakers import consultations
-from qingyuan.matchmakers.models import ConsultationSlot
+from qingyuan.matchmakers import ConsultationSlot, consultations
 from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User

@@ -11,8 +11,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
-from qingyuan.activities import activities, attendance, checkin, exports, figures, volunteers
-from qingyuan.activities.models import Activity, Shift
+from qingyuan.activities import (
+    Activity,
+    Shift,
+    activities,
+    attendance,
+    checkin,
+    exports,
+    figures,
+    volunteers,
+)
 from qingyuan.matchmakers import consultations
 from qingyuan.platform.errors import (
     Conflict,

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from qingyuan.platform import login
 from qingyuan.platform.accounts import phone_of
 from qingyuan.platform.crypto import mask_phone
-from qingyuan.platform.errors import ValidationFailed
-from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import AuditEntry, Role, User
-from qingyuan.web.bodies import read_json
+from qingyuan.platform.schemas import Account, AuditLog, AuditRow, LoggedIn, Login
+from qingyuan.web.bodies import model_response, parse_json
 from qingyuan.web.openapi import ApiRoute, build_schema
 from qingyuan.web.security import (
     clear_session_cookie,
@@ -24,42 +21,10 @@ from qingyuan.web.security import (
     set_session_cookie,
 )
 
-USER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "role", "display_name"],
-    "properties": {
-        "id": {"type": "integer"},
-        "role": {"type": "string", "enum": ["member", "matchmaker", "admin"]},
-        "display_name": {"type": "string"},
-        "phone": {"type": "string", "description": "Masked, e.g. 138****5678"},
-    },
-}
-LOGIN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["phone", "password"],
-    "properties": {"phone": {"type": "string"}, "password": {"type": "string"}},
-}
 
-
-def required_text(body: dict[str, Any], *names: str) -> list[str]:
-    missing = {
-        n: _("This field is required.")
-        for n in names
-        if not isinstance(body.get(n), str) or not body[n]
-    }
-    if missing:
-        raise ValidationFailed(fields=missing)
-    return [body[n] for n in names]
-
-
-def user_json(request: Request, user: User) -> dict[str, Any]:
+def account(request: Request, user: User) -> Account:
     phone = mask_phone(phone_of(kernel_of(request).cipher, user))
-    return {
-        "id": user.id,
-        "role": user.role.value,
-        "display_name": user.display_name,
-        "phone": phone,
-    }
+    return Account(id=user.id, role=user.role.value, display_name=user.display_name, phone=phone)
 
 
 def client_ip(request: Request) -> str:
@@ -70,11 +35,15 @@ def client_ip(request: Request) -> str:
 # cannot send them without a CORS preflight) plus the Origin check stand in for it.
 @guard(csrf=False)
 async def create_session(request: Request) -> Response:
-    phone, password = required_text(await read_json(request), "phone", "password")
+    body = await parse_json(request, Login)
     user, session = await login.log_in(
-        kernel_of(request), phone, password, client_ip(request), await current_session(request)
+        kernel_of(request),
+        body.phone,
+        body.password,
+        client_ip(request),
+        await current_session(request),
     )
-    response = JSONResponse({"user": user_json(request, user), "csrf_token": session.csrf_token})
+    response = model_response(LoggedIn(user=account(request, user), csrf_token=session.csrf_token))
     set_session_cookie(request, response, session.id)
     return response
 
@@ -90,55 +59,32 @@ async def delete_session(request: Request) -> Response:
 @guard(login=True)
 async def me(request: Request) -> Response:
     user = await logged_in_user(request)
-    return JSONResponse(user_json(request, user))
-
-
-AUDIT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["entries"],
-    "properties": {
-        "entries": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "actor_id": {"type": ["integer", "null"]},
-                    "action": {"type": "string"},
-                    "target_type": {"type": "string"},
-                    "target_id": {"type": "string"},
-                    "reason": {"type": "string"},
-                    "created_at": {"type": "string", "format": "date-time"},
-                },
-            },
-        }
-    },
-}
+    return model_response(account(request, user))
 
 
 @guard(roles=(Role.ADMIN,))
 async def audit_entries(request: Request) -> Response:
     entries = await AuditEntry.all().limit(100)
-    return JSONResponse(
-        {
-            "entries": [
-                {
-                    "id": e.id,
-                    "actor_id": e.actor_id,
-                    "action": e.action,
-                    "target_type": e.target_type,
-                    "target_id": e.target_id,
-                    "reason": e.reason,
-                    "created_at": e.created_at.isoformat(),
-                }
+    return model_response(
+        AuditLog(
+            entries=[
+                AuditRow(
+                    id=e.id,
+                    actor_id=e.actor_id,
+                    action=e.action,
+                    target_type=e.target_type,
+                    target_id=e.target_id,
+                    reason=e.reason,
+                    created_at=e.created_at,
+                )
                 for e in entries
             ]
-        }
+        )
     )
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(build_schema(request.app.routes))
+    return JSONResponse(build_schema(request.app.routes, kernel_of(request).settings))
 
 
 routes = [
@@ -147,17 +93,11 @@ routes = [
         create_session,
         method="POST",
         summary="Log in",
-        body=LOGIN_SCHEMA,
+        body=Login,
         authenticated=False,
         csrf=False,
         errors=(429,),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["user", "csrf_token"],
-                "properties": {"user": USER_SCHEMA, "csrf_token": {"type": "string"}},
-            }
-        },
+        responses={200: LoggedIn},
     ),
     ApiRoute(
         "/api/v1/session", delete_session, method="DELETE", summary="Log out", responses={204: None}
@@ -167,7 +107,7 @@ routes = [
         me,
         method="GET",
         summary="The logged-in account",
-        responses={200: USER_SCHEMA},
+        responses={200: Account},
     ),
     ApiRoute(
         "/api/v1/admin/audit",
@@ -175,7 +115,7 @@ routes = [
         method="GET",
         summary="The latest audit log entries (admins)",
         errors=(404,),
-        responses={200: AUDIT_SCHEMA},
+        responses={200: AuditLog},
     ),
     ApiRoute(
         "/api/v1/openapi.json",

@@ -1,35 +1,44 @@
 """Chat per connection: pages with a plain form, the JSON API, and the live WebSocket.
 
-The WebSocket only delivers (`/ws/chat`, one per browser tab, for all of a member's
-connections); sending goes through the same POST as the form and the API, so validation, rate
-limits and scam checks live in one place. Without WebSocket the page polls the API.
+The WebSocket (`/ws/chat`, one per browser tab, for all of a member's connections) delivers,
+and also takes messages: a `send` frame goes through the same `chat.send` as the form and the
+API (validation, rate limit, scam check in one place), with what the socket already knows
+about its member kept between messages (`chat.Sender`). Without WebSocket the page polls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from qingyuan.connections import chat, safety
-from qingyuan.connections.models import Report, ReportReason
+from qingyuan.connections import Report, ReportReason, chat, safety
 from qingyuan.matching.cards import member_card
-from qingyuan.platform import ratelimit
-from qingyuan.platform.errors import NotFound, UserError
+from qingyuan.platform import ratelimit, realtime
+from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
-from qingyuan.verification.models import AppealStatus, Member
-from qingyuan.verification.status import ensure_verified
+from qingyuan.verification.status import Standing, verified_standing
 from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.convertors import MAX_ID
+from qingyuan.web.errors import error_body
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.security import guard, kernel_of, logged_in_user, session_cookie_name
+from qingyuan.web.security import (
+    guard,
+    kernel_of,
+    logged_in_user,
+    services_of,
+    session_cookie_name,
+)
+from qingyuan.web.settings import web_settings
 from qingyuan.web.templating import render
 
 MESSAGE_SCHEMA: dict[str, Any] = {
@@ -67,16 +76,12 @@ UNREAD_SCHEMA = {
 }
 
 
-def rules_of(kernel: Kernel) -> safety.SafetySettings:
-    if "chat.safety" not in kernel.extensions:
-        kernel.extensions["chat.safety"] = safety.safety_settings(kernel.settings)
-    return kernel.extensions["chat.safety"]
+def rules_of(connection: HTTPConnection) -> safety.SafetySettings:
+    return services_of(connection).connections.safety
 
 
-def hub_of(kernel: Kernel) -> chat.ChatHub:
-    if "chat.hub" not in kernel.extensions:
-        kernel.extensions["chat.hub"] = chat.ChatHub(kernel.redis)
-    return kernel.extensions["chat.hub"]
+def hub_of(connection: HTTPConnection) -> realtime.Hub:
+    return services_of(connection).connections.hub
 
 
 async def verified_member(request: Request) -> User:
@@ -84,34 +89,26 @@ async def verified_member(request: Request) -> User:
     return (await _verified(request))[0]
 
 
-async def _verified(request: Request) -> tuple[User, Member]:
-    """The member and their verification, looked up once per request."""
+async def _verified(request: Request) -> tuple[User, Standing]:
+    """The member and their verification's standing, looked up once per request."""
     user = await logged_in_user(request)
     if user.role != Role.MEMBER:
         raise NotFound()
     cache = request.scope.setdefault("qingyuan", {})
-    if "member" not in cache:
-        cache["member"] = await ensure_verified(user)
-    return user, cache["member"]
+    if "standing" not in cache:
+        cache["standing"] = await verified_standing(user)
+    return user, cache["standing"]
 
 
 async def _send(request: Request, text: Any) -> dict[str, Any]:
-    """Send as the current member, at the message rate of their verification level."""
-    user, member = await _verified(request)
+    """Send as the current member (the chat service grades their message rate)."""
+    user, standing = await _verified(request)
     kernel = kernel_of(request)
-    rules = rules_of(kernel)
-    via_appeal = member.appeal_status == AppealStatus.APPROVED
-    level = await safety.level_of(rules, user.id, member.verified_at, via_appeal)
-    message = await chat.send_message(
-        kernel.redis,
-        kernel.cipher,
-        rules,
-        user.id,
-        level,
-        request.path_params["connection_id"],
-        text,
-    )
-    return chat.for_viewer(chat.wire(kernel.cipher, message), user.id)
+    rules = rules_of(request)
+    sender = await chat.sender(rules, user.id, standing)
+    connection_id = request.path_params["connection_id"]
+    sent = await chat.send(kernel.redis, kernel.cipher, rules, sender, connection_id, text)
+    return chat.for_viewer(sent, user.id)
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -190,7 +187,7 @@ async def _report(request: Request, user: User, reason: Any, details: Any) -> Re
     other = chat.other_side(connection, user.id)
     kernel = kernel_of(request)
     too_many = _("You have sent many reports recently. Please wait before reporting again.")
-    limit = rules_of(kernel).report_limit
+    limit = rules_of(request).report_limit
     async with ratelimit.attempt(kernel.redis, f"report:{user.id}", limit, too_many):
         return await safety.report(kernel.cipher, user.id, other, reason, details, connection.id)
 
@@ -216,7 +213,7 @@ async def _chat_page(
         "has_more": has_more,
         "error": error,
         "text": text,
-        "max_length": rules_of(kernel_of(request)).max_length,
+        "max_length": rules_of(request).max_length,
         "timezone": kernel_of(request).settings.timezone,
         "unread": (await chat.unread_counts(user.id)).get(connection.id, 0),
     }
@@ -305,7 +302,7 @@ def _same_origin(websocket: WebSocket) -> bool:
     return (parts.scheme, parts.netloc) == (scheme, websocket.url.netloc)
 
 
-async def _socket_user(kernel: Kernel, session_id: str | None) -> User | None:
+async def _socket_member(kernel: Kernel, session_id: str | None) -> tuple[User, Standing] | None:
     """The member behind a socket's session while they may still chat: the session lives, the
     account is an active member's, and the verification holds (consent can be withdrawn and a
     re-check can fail while a socket is open)."""
@@ -316,64 +313,129 @@ async def _socket_user(kernel: Kernel, session_id: str | None) -> User | None:
     if user is None:
         return None
     try:
-        await ensure_verified(user)
+        return user, await verified_standing(user)
     except UserError:
         return None
-    return user
 
 
 async def chat_socket(websocket: WebSocket) -> None:
     """Deliver this member's chat events as JSON: `message` (as this member sees it),
-    `read` and `ended`. Refused before the handshake without a same-site Origin and a session;
-    closed when the account is suspended (`revoked`), or when the check that runs every
-    QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15), busy or quiet, finds the session ended (logout,
-    expiry) or the member no longer verified or active."""
+    `read` and `ended`; take `send` frames (`_socket_send`). Refused before the handshake
+    without a same-site Origin and a session; closed when the account is suspended
+    (`revoked`), or when the check that runs every QINGYUAN_CHAT_SESSION_CHECK_SECONDS (15),
+    busy or quiet, finds the session ended (logout, expiry) or the member no longer verified
+    or active. That check also re-grades the member's message rate: until it runs, a socket
+    sends at the rate it last knew (a report filed meanwhile lowers it within the period), and
+    a socket whose session ended or whose verification lapsed can still send, as it could
+    already still receive, for at most that period. A block or a suspension stops its next
+    message at once (the INSERT checks them itself, see `chat.send`).
+
+    Three loops share the socket until one ends: delivering events, taking frames, and the
+    check; each frame is handled before the next is read, so one socket's messages keep
+    their order."""
     kernel: Kernel = websocket.app.state.kernel
     session_id = websocket.cookies.get(session_cookie_name(kernel.settings))
-    if not _same_origin(websocket) or (user := await _socket_user(kernel, session_id)) is None:
+    member = await _socket_member(kernel, session_id) if _same_origin(websocket) else None
+    if member is None:
         await websocket.close(code=1008)
         return
-    check = float(kernel.settings.extra.get("QINGYUAN_CHAT_SESSION_CHECK_SECONDS", "15"))
-    loop = asyncio.get_running_loop()
-    async with hub_of(kernel).listen(user.id) as queue:
+    sender = await chat.sender(rules_of(websocket), member[0].id, member[1])
+    async with hub_of(websocket).listen(sender.user_id) as queue:
         await websocket.accept()
-        closed = asyncio.create_task(_wait_closed(websocket))
-        getter: asyncio.Task | None = None
-        next_check = loop.time() + check
+        loops = [
+            asyncio.create_task(_deliver(websocket, queue, sender)),
+            asyncio.create_task(_take_frames(websocket, kernel, sender)),
+            asyncio.create_task(_check(kernel, rules_of(websocket), session_id, sender)),
+        ]
         try:
-            while not closed.done():
-                getter = getter or asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait(
-                    {getter, closed},
-                    timeout=max(next_check - loop.time(), 0),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if closed in done:
-                    break
-                if loop.time() >= next_check:  # still logged in, active and verified?
-                    if await _socket_user(kernel, session_id) is None:
-                        await websocket.close(code=1008)
-                        break
-                    next_check = loop.time() + check
-                if getter not in done:
-                    continue
-                event, getter = getter.result(), None
-                if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
-                    await websocket.close(code=1013 if event["type"] == "overflow" else 1008)
-                    break
-                await websocket.send_json(_for_socket(event, user.id))
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
+            code = next(iter(done)).result()
+            if code is not None:
+                await websocket.close(code=code)
+        except WebSocketDisconnect:
+            pass  # the client left while we wrote to it
         finally:
-            for task in (getter, closed):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            for task in loops:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
-async def _wait_closed(websocket: WebSocket) -> None:
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await websocket.receive_text()  # clients send nothing we act on; pings keep alive
+async def _deliver(
+    websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sender: chat.Sender
+) -> int:
+    """Events to the client until one closes the socket; returns the close code."""
+    while True:
+        event = await queue.get()
+        if event["type"] in ("overflow", "revoked"):  # catch up later / logged out
+            return 1013 if event["type"] == "overflow" else 1008
+        if event["type"] == "ended":
+            chat.forget_chat(sender, event["connection_id"])
+        elif event["type"] == "message" and event.get("via") == sender.token:
+            continue  # this socket sent it: the `sent` reply carried it already
+        await websocket.send_json(_for_socket(event, sender.user_id))
+
+
+async def _take_frames(websocket: WebSocket, kernel: Kernel, sender: chat.Sender) -> None:
+    """The client's frames, one at a time, until it leaves."""
+    while (text := await _next_frame(websocket)) is not None:
+        if (reply := await _socket_send(kernel, rules_of(websocket), sender, text)) is not None:
+            await websocket.send_json(reply)
+
+
+async def _check(
+    kernel: Kernel, rules: safety.SafetySettings, session_id: str | None, sender: chat.Sender
+) -> int:
+    """Every check period: still logged in, active and verified? Returns 1008 once not."""
+    period = web_settings(kernel.settings).chat_session_check_seconds
+    while True:
+        await asyncio.sleep(period)
+        if (member := await _socket_member(kernel, session_id)) is None:
+            return 1008
+        await sender.refresh(rules, member[1])
+
+
+async def _next_frame(websocket: WebSocket) -> str | None:
+    """The client's next text frame; None once it has gone (binary frames are not ours)."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        if message.get("text") is not None:
+            return message["text"]
+
+
+async def _socket_send(
+    kernel: Kernel, rules: safety.SafetySettings, sender: chat.Sender, frame: str
+) -> dict[str, Any] | None:
+    """A `send` frame, `{"type": "send", "connection_id", "text", "ref"}`, sent as the POST
+    would send it; the reply echoes `ref` (any JSON value the client picks, to pair replies
+    with frames): `{"type": "sent", "ref", "message"}` with the message as the POST returns it,
+    or `{"type": "refused", "ref", "status", "error"}` with the status and error body the POST
+    would answer (and `retry_after` when rate-limited). Other frames (keep-alives) get none."""
+    try:
+        data = json.loads(frame)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("type") != "send":
+        return None
+    ref = data.get("ref")
+    try:
+        connection_id = data.get("connection_id")
+        if not isinstance(connection_id, int) or isinstance(connection_id, bool):
+            whole = _("Must be a whole number, 0 or more.")
+            raise ValidationFailed(fields={"connection_id": whole})
+        if not 0 <= connection_id < MAX_ID:  # as the `{connection_id:id}` routes: no such chat
+            raise NotFound()
+        sent = await chat.send(
+            kernel.redis, kernel.cipher, rules, sender, connection_id, data.get("text")
+        )
+    except UserError as error:
+        reply = {"type": "refused", "ref": ref, "status": error.status, "error": error_body(error)}
+        if isinstance(error, RateLimited):
+            reply["retry_after"] = error.retry_after
+        return reply
+    return {"type": "sent", "ref": ref, "message": chat.for_viewer(sent, sender.user_id)}
 
 
 def _for_socket(event: dict[str, Any], viewer_id: int) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from tortoise import connections
 
 from qingyuan.platform.errors import NotFound
 from qingyuan.web.security import kernel_of
+from qingyuan.web.settings import web_settings
 
 
 async def healthz(request: Request) -> Response:
@@ -71,10 +72,10 @@ async def metrics(request: Request) -> Response:
 
 
 def _may_scrape(request: Request) -> bool:
-    token = kernel_of(request).settings.extra.get("QINGYUAN_METRICS_TOKEN", "")
+    token = web_settings(kernel_of(request).settings).metrics_token
     if token:
         sent = request.headers.get("authorization", "").encode()
-        return hmac.compare_digest(sent, f"Bearer {token}".encode())
+        return hmac.compare_digest(sent, f"Bearer {token.get_secret_value()}".encode())
     try:
         return request.client is not None and ip_address(request.client.host).is_loopback
     except ValueError:  # not an address (a Unix socket, a test client)

@@ -6,61 +6,38 @@ their consultation notes and the outcomes of their introductions. Everyone else 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from qingyuan.matching.cards import member_cards
+from qingyuan.matching.schemas import Card
 from qingyuan.matchmakers import introductions
+from qingyuan.matchmakers.schemas import (
+    AddNote,
+    Answer,
+    Assign,
+    AssignedMember,
+    AssignedMembers,
+    Assignment,
+    Introduce,
+    IntroductionOut,
+    Introductions,
+    MemberIntroduction,
+    NoteOut,
+    Notes,
+)
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import Role, User
 from qingyuan.verification.review import members_of, personal_data
-from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.bodies import BodyReader, model_response, parse_form, parse_json, read_form
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.chat import verified_member
-from qingyuan.web.routes.matches import CARD_SCHEMA
 from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
-
-INTRODUCTION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "status", "note", "member_ids", "my_answer", "connection_id"],
-    "properties": {
-        "id": {"type": "integer"},
-        "status": {"type": "string", "enum": ["pending", "accepted", "declined"]},
-        "note": {"type": "string"},
-        "member_ids": {"type": "array", "items": {"type": "integer"}},
-        "other_id": {"type": "integer"},
-        "my_answer": {"type": ["boolean", "null"]},
-        "connection_id": {"type": ["integer", "null"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "member": CARD_SCHEMA,
-    },
-}
-ASSIGNED_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "nickname", "real_name", "phone"],
-    "properties": {
-        "id": {"type": "integer"},
-        "nickname": {"type": "string"},
-        "real_name": {"type": "string", "description": "Masked, e.g. 张*"},
-        "phone": {"type": "string", "description": "Masked, e.g. 138****5678"},
-        "age": {"type": ["integer", "null"]},
-        "city": {"type": ["string", "null"]},
-        "verified": {"type": "boolean"},
-    },
-}
-NOTE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "text", "created_at"],
-    "properties": {
-        "id": {"type": "integer"},
-        "text": {"type": "string"},
-        "created_at": {"type": "string", "format": "date-time"},
-    },
-}
 
 
 async def _user(request: Request) -> User:
@@ -68,22 +45,27 @@ async def _user(request: Request) -> User:
     return user
 
 
-def _day(request: Request) -> Any:
+def _day(request: Request) -> date:
     return kernel_of(request).settings.local_today()
 
 
-async def _introductions_json(request: Request, user: User) -> list[dict[str, Any]]:
+async def _introductions(
+    request: Request, user: User
+) -> list[MemberIntroduction | IntroductionOut]:
+    """The user's introductions; a member's with the card of whom they were introduced to."""
     cipher = kernel_of(request).cipher
     found = await introductions.introductions_for(user)
-    rows = [introductions.introduction_json(cipher, intro, user.id) for intro in found]
-    if user.role == Role.MEMBER:
-        cards = await member_cards([row["other_id"] for row in rows], user.id, _day(request))
-        for row in rows:
-            row["member"] = cards[row["other_id"]]
-    return rows
+    rows = [introductions.introduction_view(cipher, intro, user.id) for intro in found]
+    if user.role != Role.MEMBER:
+        return list(rows)
+    cards = await member_cards([row.other_id for row in rows], user.id, _day(request))
+    return [
+        MemberIntroduction(**dict(row), member=Card.model_validate(cards[row.other_id]))
+        for row in rows
+    ]
 
 
-async def _assigned_json(request: Request, matchmaker: User) -> list[dict[str, Any]]:
+async def _assigned(request: Request, matchmaker: User) -> list[AssignedMember]:
     """Assigned members with masked personal data (never unmasked in the console)."""
     ids = await introductions.assigned_ids(matchmaker.id)
     users = {user.id: user for user in await User.filter(id__in=ids)}
@@ -98,21 +80,17 @@ async def _assigned_json(request: Request, matchmaker: User) -> list[dict[str, A
             else None
         )
         rows.append(
-            {
-                "id": member_id,
-                "nickname": card["nickname"],
-                "real_name": masked.real_name if masked else "",
-                "phone": masked.phone if masked else "",
-                "age": card["age"],
-                "city": card["city"],
-                "verified": card["badges"]["verified"],
-            }
+            AssignedMember(
+                id=member_id,
+                nickname=card["nickname"],
+                real_name=masked.real_name if masked else "",
+                phone=masked.phone if masked else "",
+                age=card["age"],
+                city=card["city"],
+                verified=card["badges"]["verified"],
+            )
         )
     return rows
-
-
-def _note_json(note: dict[str, Any]) -> dict[str, Any]:
-    return {**note, "created_at": note["created_at"].isoformat()}
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -123,69 +101,69 @@ async def list_api(request: Request) -> Response:
     user = await _user(request)
     if user.role == Role.MEMBER:
         await verified_member(request)
-    return JSONResponse({"introductions": await _introductions_json(request, user)})
+    return model_response(Introductions(introductions=await _introductions(request, user)))
+
+
+async def _introduce(request: Request, data: Introduce) -> IntroductionOut:
+    """The API's and the console's one call: the matchmaker is no side (viewer 0)."""
+    cipher = kernel_of(request).cipher
+    intro = await introductions.introduce(cipher, await _user(request), data, _day(request))
+    return introductions.introduction_view(cipher, intro, 0)
 
 
 @guard(roles=(Role.MATCHMAKER,))
 async def create_api(request: Request) -> Response:
-    body = await read_json(request)
-    cipher = kernel_of(request).cipher
-    intro = await introductions.introduce(
-        cipher,
-        await _user(request),
-        body.get("a_id"),
-        body.get("b_id"),
-        body.get("note"),
-        _day(request),
-    )
-    return JSONResponse(introductions.introduction_json(cipher, intro, 0), status_code=201)
+    return model_response(await _introduce(request, await parse_json(request, Introduce)), 201)
+
+
+async def _respond(request: Request, user: User, read: BodyReader) -> IntroductionOut:
+    """The API's and the page's one answer; `read` is parse_json or parse_form."""
+    intro_id = request.path_params["introduction_id"]
+    await introductions.ensure_introduced(user.id, intro_id)  # another's: 404 before a 422
+    answer = await read(request, Answer)
+    intro = await introductions.respond(user.id, intro_id, answer.accept)
+    return introductions.introduction_view(kernel_of(request).cipher, intro, user.id)
 
 
 @guard(login=True)
 async def respond_api(request: Request) -> Response:
     user = await verified_member(request)
-    body = await read_json(request)
-    intro = await introductions.respond(
-        user.id, request.path_params["introduction_id"], body.get("accept")
-    )
-    return JSONResponse(introductions.introduction_json(kernel_of(request).cipher, intro, user.id))
+    return model_response(await _respond(request, user, parse_json))
 
 
 @guard(roles=(Role.MATCHMAKER,))
 async def assigned_api(request: Request) -> Response:
-    return JSONResponse({"members": await _assigned_json(request, await _user(request))})
+    return model_response(AssignedMembers(members=await _assigned(request, await _user(request))))
+
+
+async def _notes(request: Request) -> list[NoteOut]:
+    """The matchmaker's notes about the member in the path (404 unless assigned to them)."""
+    matchmaker = await _user(request)
+    member_id = request.path_params["member_id"]
+    return await introductions.notes_of(kernel_of(request).cipher, matchmaker.id, member_id)
 
 
 @guard(roles=(Role.MATCHMAKER,))
 async def notes_api(request: Request) -> Response:
-    notes = await introductions.notes_of(
-        kernel_of(request).cipher, (await _user(request)).id, request.path_params["member_id"]
-    )
-    return JSONResponse({"notes": [_note_json(n) for n in notes]})
+    return model_response(Notes(notes=await _notes(request)))
+
+
+async def _add_note(request: Request, data: AddNote) -> NoteOut:
+    matchmaker, member_id = await _user(request), request.path_params["member_id"]
+    return await introductions.add_note(kernel_of(request).cipher, matchmaker, member_id, data)
 
 
 @guard(roles=(Role.MATCHMAKER,))
 async def add_note_api(request: Request) -> Response:
-    body = await read_json(request)
-    note = await introductions.add_note(
-        kernel_of(request).cipher,
-        await _user(request),
-        request.path_params["member_id"],
-        body.get("text"),
-    )
-    return JSONResponse(_note_json(note), status_code=201)
+    return model_response(await _add_note(request, await parse_json(request, AddNote)), 201)
 
 
 @guard(roles=(Role.ADMIN,))
 async def assign_api(request: Request) -> Response:
-    body = await read_json(request)
-    assignment = await introductions.assign(
-        await _user(request), body.get("matchmaker_id"), body.get("member_id")
-    )
-    return JSONResponse(
-        {"matchmaker_id": assignment.matchmaker_id, "member_id": assignment.member_id},
-        status_code=201,
-    )
+    body = await parse_json(request, Assign)
+    assignment = await introductions.assign(await _user(request), body)
+    answer = Assignment(matchmaker_id=assignment.matchmaker_id, member_id=assignment.member_id)
+    return model_response(answer, 201)
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -194,21 +172,19 @@ async def assign_api(request: Request) -> Response:
 @guard(login=True)
 async def member_page(request: Request) -> Response:
     user = await verified_member(request)
-    rows = await _introductions_json(request, user)
+    rows = await _introductions(request, user)
     return await render(request, "introductions.html", {"introductions": rows, "error": None})
 
 
 @guard(login=True)
 async def respond_page(request: Request) -> Response:
     user = await verified_member(request)
-    form = await read_form(request)
-    answer = {"yes": True, "no": False}.get(str(form.get("accept")))
     try:
-        intro = await introductions.respond(user.id, request.path_params["introduction_id"], answer)
+        intro = await _respond(request, user, parse_form)
     except UserError as error:
         if error.status == 404:
             raise
-        rows = await _introductions_json(request, user)
+        rows = await _introductions(request, user)
         context = {"introductions": rows, "error": error}
         return await render(request, "introductions.html", context, status_code=error.status)
     target = f"/connections/{intro.connection_id}" if intro.connection_id else "/introductions"
@@ -220,8 +196,8 @@ async def _console(
 ) -> Response:
     matchmaker = await _user(request)
     context = {
-        "members": await _assigned_json(request, matchmaker),
-        "introductions": await _introductions_json(request, matchmaker),
+        "members": await _assigned(request, matchmaker),
+        "introductions": await _introductions(request, matchmaker),
         "error": error,
         "form": form or {},
     }
@@ -237,29 +213,20 @@ async def console_page(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def introduce_page(request: Request) -> Response:
-    form = dict(await read_form(request))
     try:
-        await introductions.introduce(
-            kernel_of(request).cipher,
-            await _user(request),
-            form.get("a_id"),
-            form.get("b_id"),
-            form.get("note"),
-            _day(request),
-        )
+        await _introduce(request, await parse_form(request, Introduce))
     except UserError as error:
         if error.status == 404:
             raise
-        return await _console(request, error, form)
+        return await _console(request, error, dict(await read_form(request)))
     return RedirectResponse("/matchmaker", status_code=303)
 
 
 async def _member_console(request: Request, error: UserError | None = None) -> Response:
     matchmaker = await _user(request)
+    notes = await _notes(request)  # 404 unless assigned
     member_id = request.path_params["member_id"]
-    cipher = kernel_of(request).cipher
-    notes = await introductions.notes_of(cipher, matchmaker.id, member_id)  # 404 unless assigned
-    member = next(m for m in await _assigned_json(request, matchmaker) if m["id"] == member_id)
+    member = next(m for m in await _assigned(request, matchmaker) if m.id == member_id)
     context = {"member": member, "notes": notes, "error": error}
     return await render(
         request, "matchmaker/member.html", context, status_code=error.status if error else 200
@@ -273,14 +240,8 @@ async def member_console_page(request: Request) -> Response:
 
 @guard(roles=(Role.MATCHMAKER,))
 async def add_note_page(request: Request) -> Response:
-    form = await read_form(request)
     try:
-        await introductions.add_note(
-            kernel_of(request).cipher,
-            await _user(request),
-            request.path_params["member_id"],
-            form.get("text"),
-        )
+        await _add_note(request, await parse_form(request, AddNote))
     except UserError as error:
         if error.status == 404:
             raise
@@ -295,43 +256,25 @@ routes = [
         method="GET",
         summary="My introductions (members), or the ones I made (matchmakers)",
         errors=(403, 404),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["introductions"],
-                "properties": {"introductions": {"type": "array", "items": INTRODUCTION_SCHEMA}},
-            }
-        },
+        responses={200: Introductions},
     ),
     ApiRoute(
         "/api/v1/introductions",
         create_api,
         method="POST",
         summary="Introduce two assigned members with a note (matchmakers)",
-        body={
-            "type": "object",
-            "required": ["a_id", "b_id", "note"],
-            "properties": {
-                "a_id": {"type": "integer"},
-                "b_id": {"type": "integer"},
-                "note": {"type": "string", "minLength": 1, "maxLength": 1000},
-            },
-        },
+        body=Introduce,
         errors=(404, 409),
-        responses={201: INTRODUCTION_SCHEMA},
+        responses={201: IntroductionOut},
     ),
     ApiRoute(
         "/api/v1/introductions/{introduction_id:id}/response",
         respond_api,
         method="POST",
         summary="Accept or decline an introduction; both accepting opens a connection",
-        body={
-            "type": "object",
-            "required": ["accept"],
-            "properties": {"accept": {"type": "boolean"}},
-        },
+        body=Answer,
         errors=(404, 409),
-        responses={200: INTRODUCTION_SCHEMA},
+        responses={200: IntroductionOut},
     ),
     ApiRoute(
         "/api/v1/matchmaker/members",
@@ -339,13 +282,7 @@ routes = [
         method="GET",
         summary="Members assigned to me, masked (matchmakers)",
         errors=(404,),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["members"],
-                "properties": {"members": {"type": "array", "items": ASSIGNED_SCHEMA}},
-            }
-        },
+        responses={200: AssignedMembers},
     ),
     ApiRoute(
         "/api/v1/matchmaker/members/{member_id:id}/notes",
@@ -353,51 +290,25 @@ routes = [
         method="GET",
         summary="My consultation notes about an assigned member",
         errors=(404,),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["notes"],
-                "properties": {"notes": {"type": "array", "items": NOTE_SCHEMA}},
-            }
-        },
+        responses={200: Notes},
     ),
     ApiRoute(
         "/api/v1/matchmaker/members/{member_id:id}/notes",
         add_note_api,
         method="POST",
         summary="Add a consultation note about an assigned member",
-        body={
-            "type": "object",
-            "required": ["text"],
-            "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000}},
-        },
+        body=AddNote,
         errors=(404,),
-        responses={201: NOTE_SCHEMA},
+        responses={201: NoteOut},
     ),
     ApiRoute(
         "/api/v1/admin/assignments",
         assign_api,
         method="POST",
         summary="Assign a member to a matchmaker (admins; audit-logged)",
-        body={
-            "type": "object",
-            "required": ["matchmaker_id", "member_id"],
-            "properties": {
-                "matchmaker_id": {"type": "integer"},
-                "member_id": {"type": "integer"},
-            },
-        },
+        body=Assign,
         errors=(404,),
-        responses={
-            201: {
-                "type": "object",
-                "required": ["matchmaker_id", "member_id"],
-                "properties": {
-                    "matchmaker_id": {"type": "integer"},
-                    "member_id": {"type": "integer"},
-                },
-            }
-        },
+        responses={201: Assignment},
     ),
     Route("/introductions", member_page),
     Route("/introductions/{introduction_id:id}/response", respond_page, methods=["POST"]),

@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.connections import safety
-from qingyuan.connections.models import Report
+from qingyuan.connections import Report, safety
+from qingyuan.connections.schemas import DecideReport, ReportOut, Reports
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
-from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.bodies import BodyReader, model_response, parse_form, parse_json
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
-
-REPORT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "reason", "status", "reported_id", "reports_against"],
-    "properties": {
-        "id": {"type": "integer"},
-        "reason": {"type": "string"},
-        "reason_text": {"type": "string"},
-        "details": {"type": "string"},
-        "status": {"type": "string", "enum": ["open", "dismissed", "warned", "suspended"]},
-        "reporter_id": {"type": "integer"},
-        "reported_id": {"type": "integer"},
-        "connection_id": {"type": ["integer", "null"]},
-        "reports_against": {"type": "integer"},
-        "created_at": {"type": "string", "format": "date-time"},
-    },
-}
-DECISION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["decision", "note"],
-    "properties": {
-        "decision": {"type": "string", "enum": list(safety.DECISIONS)},
-        "note": {"type": "string", "minLength": 1, "maxLength": 1000},
-    },
-}
 
 
 async def _admin(request: Request) -> User:
@@ -48,30 +21,32 @@ async def _admin(request: Request) -> User:
     return user
 
 
-async def _decide(request: Request, decision: Any, note: Any) -> Report:
-    return await safety.do_decide_report(
-        kernel_of(request), await _admin(request), request.path_params["report_id"], decision, note
-    )
+async def _decide(request: Request, read: BodyReader) -> ReportOut:
+    """The API's and the page's one decision; `read` is parse_json or parse_form."""
+    kernel, report_id = kernel_of(request), request.path_params["report_id"]
+    data = await read(request, DecideReport)
+    item = await safety.do_decide_report(kernel, await _admin(request), report_id, data)
+    return await safety.report_view(kernel.cipher, item)
+
+
+async def _open_reports(request: Request) -> list[ReportOut]:
+    cipher = kernel_of(request).cipher
+    return await safety.reports_view(cipher, await safety.open_reports())
 
 
 @guard(roles=(Role.ADMIN,))
 async def reports_api(request: Request) -> Response:
-    cipher = kernel_of(request).cipher
-    return JSONResponse({"reports": await safety.reports_json(cipher, await safety.open_reports())})
+    return model_response(Reports(reports=await _open_reports(request)))
 
 
 @guard(roles=(Role.ADMIN,))
 async def decision_api(request: Request) -> Response:
-    body = await read_json(request)
-    item = await _decide(request, body.get("decision"), body.get("note"))
-    return JSONResponse(await safety.report_json(kernel_of(request).cipher, item))
+    return model_response(await _decide(request, parse_json))
 
 
 @guard(roles=(Role.ADMIN,))
 async def queue_page(request: Request) -> Response:
-    cipher = kernel_of(request).cipher
-    rows = await safety.reports_json(cipher, await safety.open_reports())
-    return await render(request, "admin/reports.html", {"reports": rows})
+    return await render(request, "admin/reports.html", {"reports": await _open_reports(request)})
 
 
 async def _report_page(request: Request, error: UserError | None = None) -> Response:
@@ -80,7 +55,7 @@ async def _report_page(request: Request, error: UserError | None = None) -> Resp
         raise NotFound()
     cipher = kernel_of(request).cipher
     context = {
-        "report": await safety.report_json(cipher, item),
+        "report": await safety.report_view(cipher, item),
         "messages": await safety.evidence(cipher, await _admin(request), item),
         "error": error,
     }
@@ -96,9 +71,8 @@ async def report_page(request: Request) -> Response:
 
 @guard(roles=(Role.ADMIN,))
 async def decision_page(request: Request) -> Response:
-    form = await read_form(request)
     try:
-        await _decide(request, form.get("decision"), form.get("note"))
+        await _decide(request, parse_form)
     except UserError as error:
         if error.status == 404:
             raise
@@ -113,22 +87,16 @@ routes = [
         method="GET",
         summary="Open reports, oldest first (admins)",
         errors=(404,),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["reports"],
-                "properties": {"reports": {"type": "array", "items": REPORT_SCHEMA}},
-            }
-        },
+        responses={200: Reports},
     ),
     ApiRoute(
         "/api/v1/admin/reports/{report_id:id}/decision",
         decision_api,
         method="POST",
         summary="Decide a report: dismiss, warn or suspend, with a note (audit-logged)",
-        body=DECISION_SCHEMA,
+        body=DecideReport,
         errors=(404, 409),
-        responses={200: REPORT_SCHEMA},
+        responses={200: ReportOut},
     ),
     Route("/admin/reports", queue_page),
     Route("/admin/reports/{report_id:id}", report_page),

@@ -12,7 +12,7 @@ from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
 from qingyuan.web.bodies import read_form
-from qingyuan.web.notices import notice_json
+from qingyuan.web.notices import notice_of
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
     clear_session_cookie,
@@ -75,7 +75,8 @@ async def logout(request: Request) -> Response:
 async def home(request: Request) -> Response:
     user = await logged_in_user(request)
     member = await current_member(request)
-    notices = [notice_json(n) for n in await notifications.latest(user.id, HOME_NOTICES)]
+    latest = await notifications.latest(user.id, HOME_NOTICES)
+    notices = [notice_of(n).model_dump(mode="json") for n in latest]
     return await render(request, "home.html", {"member": member, "notices": notices})
 
 

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.matching import photos, profiles
-from qingyuan.matching.models import Profile
+from qingyuan.matching import Profile, photos, profiles
 from qingyuan.matching.questions import IMPORTANCE_LABELS, INTEREST_TAGS, QUESTIONS
+from qingyuan.matching.settings import matching_settings
 from qingyuan.platform import ratelimit
 from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -127,7 +127,7 @@ async def _upload(request: Request, user: User) -> str:
     """Each upload costs a decode: limited per member (QINGYUAN_RATE_PHOTO_UPLOAD, default
     20 an hour), counted before the body is read."""
     kernel = kernel_of(request)
-    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_PHOTO_UPLOAD", "20/3600")
+    limit = matching_settings(kernel.settings).rate_photo_upload
     verdict = await ratelimit.hit(kernel.redis, f"photo-upload:{user.id}", limit)
     if not verdict.allowed:
         raise RateLimited(verdict.retry_after)

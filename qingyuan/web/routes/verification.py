@@ -14,10 +14,12 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.login import log_out
 from qingyuan.platform.models import Role
 from qingyuan.platform.sessions import Session
-from qingyuan.verification import registration, review
-from qingyuan.verification.models import Member
+from qingyuan.platform.validation import validate
+from qingyuan.verification import Member, registration, review
+from qingyuan.verification.schemas import AppealIn, Registered, Registration, VerificationOut
+from qingyuan.verification.settings import verification_settings
 from qingyuan.verification.status import verification_json
-from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.bodies import parse_json, read_form
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.routes.api import client_ip
 from qingyuan.web.security import (
@@ -30,57 +32,8 @@ from qingyuan.web.security import (
 )
 from qingyuan.web.templating import render
 
-CHECK_STATES = ["confirmed", "negative", "pending", "error"]
-VERIFICATION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["status", "departments", "reasons"],
-    "properties": {
-        "status": {"type": "string", "enum": ["pending", "verified", "rejected"]},
-        "label": {"type": "string"},
-        "departments": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["status"],
-                "properties": {
-                    "status": {"type": "string", "enum": CHECK_STATES},
-                    "name": {"type": "string"},
-                    "label": {"type": "string"},
-                    "checked_at": {"type": ["string", "null"]},
-                },
-            },
-        },
-        "reasons": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-        "badges": {"type": "object"},
-        "appeal": {"type": "object"},
-    },
-}
-REGISTRATION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["phone", "password", "real_name", "id_number", "consents"],
-    "properties": {
-        "phone": {"type": "string"},
-        "password": {"type": "string"},
-        "real_name": {"type": "string"},
-        "id_number": {"type": "string"},
-        "consents": {
-            "type": "object",
-            "properties": {
-                "sensitive_personal_information": {"type": "boolean"},
-                "matching": {"type": "boolean"},
-            },
-        },
-    },
-}
 
-
-async def _register(request: Request, body: dict[str, Any]) -> tuple[Member, Session]:
+async def _register(request: Request, body: Registration) -> tuple[Member, Session]:
     """Register, then log the new member in (a fresh session, as at any login)."""
     kernel = kernel_of(request)
     user, member = await registration.register(kernel, body, client_ip(request))
@@ -90,7 +43,7 @@ async def _register(request: Request, body: dict[str, Any]) -> tuple[Member, Ses
 
 @guard(csrf=False)  # like login: JSON only, Origin-checked, no session yet to hold a token
 async def create_registration(request: Request) -> Response:
-    member, session = await _register(request, await read_json(request))
+    member, session = await _register(request, await parse_json(request, Registration))
     response = JSONResponse(
         {
             "member_id": member.id,
@@ -122,7 +75,7 @@ async def _appeal(request: Request, member: Member, text: str) -> None:
     """Appeal, at most QINGYUAN_RATE_APPEAL times per window: an upheld appeal may be made
     again, but not in a flood that buries the review queue."""
     kernel = kernel_of(request)
-    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_APPEAL", "3/2592000")
+    limit = verification_settings(kernel.settings).rate_appeal
     too_many = _("You have appealed several times recently. Please wait before appealing again.")
     async with ratelimit.attempt(kernel.redis, f"appeal:{member.id}", limit, too_many):
         await review.appeal(kernel.cipher, member, text)
@@ -131,8 +84,8 @@ async def _appeal(request: Request, member: Member, text: str) -> None:
 @guard(login=True)
 async def appeal_api(request: Request) -> Response:
     member = await _own_member(request)
-    text = (await read_json(request)).get("text")
-    await _appeal(request, member, text if isinstance(text, str) else "")
+    body = await parse_json(request, AppealIn)
+    await _appeal(request, member, body.text)
     return JSONResponse(await verification_json(kernel_of(request).cipher, member))
 
 
@@ -159,8 +112,8 @@ async def register_submit(request: Request) -> Response:
     body["consents"] = {
         purpose: form.get(purpose) == "yes" for purpose in registration.CONSENT_PURPOSES
     }
-    try:
-        _, session = await _register(request, body)
+    try:  # the API's model, read from the form's fields (consents are two checkboxes)
+        _, session = await _register(request, validate(Registration, body, strict=False))
     except UserError as error:
         shown = {k: v for k, v in body.items() if k in ("phone", "real_name", "consents")}
         return await render(
@@ -187,14 +140,15 @@ async def status_page(request: Request) -> Response:
 async def appeal_page(request: Request) -> Response:
     member = await _own_member(request)
     form = await read_form(request)
+    text = str(form.get("text", ""))
     try:
-        await _appeal(request, member, str(form.get("text", "")))
+        await _appeal(request, member, validate(AppealIn, {"text": text}, strict=False).text)
     except UserError as error:
         context = {
             "member": member,
             "verification": await verification_json(kernel_of(request).cipher, member),
             "error": error,
-            "appeal_text": str(form.get("text", "")),
+            "appeal_text": text,
         }
         return await render(request, "verification.html", context, status_code=error.status)
     return RedirectResponse("/verification", status_code=303)
@@ -247,7 +201,7 @@ async def unmask_member(request: Request) -> Response:
     admin = await logged_in_user(request)
     form = await read_form(request)
     kernel = kernel_of(request)
-    limit = ratelimit.rule(kernel.settings, "QINGYUAN_RATE_UNMASK", "30/3600")
+    limit = verification_settings(kernel.settings).rate_unmask
     too_many = _("You have unmasked many members recently. Please wait a while.")
     try:
         async with ratelimit.attempt(kernel.redis, f"unmask:{admin.id}", limit, too_many):
@@ -297,21 +251,11 @@ routes = [
         create_registration,
         method="POST",
         summary="Register with real name and ID number (logs the new member in)",
-        body=REGISTRATION_SCHEMA,
+        body=Registration,
         authenticated=False,
         csrf=False,
         errors=(409, 429),
-        responses={
-            201: {
-                "type": "object",
-                "required": ["member_id", "csrf_token", "verification"],
-                "properties": {
-                    "member_id": {"type": "integer"},
-                    "csrf_token": {"type": "string"},
-                    "verification": VERIFICATION_SCHEMA,
-                },
-            }
-        },
+        responses={201: Registered},
     ),
     ApiRoute(
         "/api/v1/me/verification",
@@ -319,7 +263,7 @@ routes = [
         method="GET",
         summary="My verification: status, each department, reasons",
         errors=(404,),
-        responses={200: VERIFICATION_SCHEMA},
+        responses={200: VerificationOut},
     ),
     ApiRoute(
         "/api/v1/me/verification/appeal",
@@ -327,8 +271,8 @@ routes = [
         method="POST",
         summary="Appeal a rejection (again after an upheld one; QINGYUAN_RATE_APPEAL per member)",
         errors=(404, 409, 429),
-        body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
-        responses={200: VERIFICATION_SCHEMA},
+        body=AppealIn,
+        responses={200: VerificationOut},
     ),
     ApiRoute(
         "/api/v1/me/consent",
@@ -336,7 +280,7 @@ routes = [
         method="DELETE",
         summary="Withdraw consent: all processing stops",
         errors=(404,),
-        responses={200: VERIFICATION_SCHEMA},
+        responses={200: VerificationOut},
     ),
     Route("/register", register_form, methods=["GET"]),
     Route("/register", register_submit, methods=["POST"]),
