@@ -54,7 +54,7 @@ def bare_app() -> Any:
 
     from qingyuan.parts import tortoise_config
     from qingyuan.platform.models import User
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
     from qingyuan.web.templating import templates as ours
 
     settings = load_settings()
@@ -186,7 +186,7 @@ async def _seed(env: dict[str, str], members: int) -> dict[str, str]:
     from qingyuan.parts import build_kernel, connected
     from qingyuan.platform.accounts import phone_of
     from qingyuan.platform.models import User
-    from qingyuan.platform.settings import load_settings
+    from qingyuan.settings import load_settings
 
     settings = load_settings(env, env_file=None)
     logins = await demo.seed(settings, members=members)
