@@ -11,7 +11,7 @@ One run per day and partition (province), recorded in `MatchRun`:
   a started, unfinished partition that the next run does again;
 - complete: a run waits for partitions another holder has, and takes them over if that
   holder dies, so a run (or job) only returns once every partition of the day is stored.
-Pairs across partitions are not proposed: members meet where they live (DESIGN §6), and it
+Pairs across partitions are not proposed: members meet where they live (docs/brief.md §6), and it
 lets partitions run on different workers.
 """
 
