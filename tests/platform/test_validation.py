@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import use_locale
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 from qingyuan.platform.validation import (
     FieldProblem,
     Schema,
@@ -42,7 +42,7 @@ class Note(Schema):
     text: Annotated[Text, Field(min_length=1)]
 
     @classmethod
-    def configured(cls, settings: Settings) -> type[Self]:
+    def configured(cls, settings: PlatformSettings) -> type[Self]:
         return _note(int(settings.extra.get("QINGYUAN_TEST_NOTE_MAX", "10")))
 
 
