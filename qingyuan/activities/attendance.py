@@ -17,7 +17,7 @@ from tortoise.timezone import now
 from qingyuan.activities.models import Activity, Attendance, Registration, RegistrationStatus
 from qingyuan.activities.settings import EventSettings
 from qingyuan.platform import audit
-from qingyuan.platform.errors import Forbidden, NotFound, ValidationFailed
+from qingyuan.platform.errors import Forbidden, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 
@@ -61,22 +61,22 @@ async def mark_no_shows(at: datetime | None = None) -> int:
     ).update(attendance=Attendance.NO_SHOW)
 
 
-async def set_attendance(staff: User, registration_id: int, value: str, reason: str = "") -> None:
-    """Staff correct attendance (e.g. excuse an illness); audited with the reason."""
-    if value not in set(Attendance):
-        raise ValidationFailed(fields={"attendance": _("Choose attended, no-show or excused.")})
+async def set_attendance(
+    staff: User, registration_id: int, value: Attendance, reason: str = ""
+) -> None:
+    """Staff correct attendance (e.g. excuse an illness); audited with the reason (200 chars)."""
     registration = await Registration.get_or_none(
         id=registration_id, status=RegistrationStatus.CONFIRMED
     )
     if registration is None:
         raise NotFound()
-    registration.attendance = Attendance(value)
+    registration.attendance = value
     await registration.save(update_fields=["attendance"])
     await audit.record(
         staff,
         "activity.attendance_set",
         target_type="registration",
         target_id=registration_id,
-        reason=reason,
-        attendance=value,
+        reason=reason[:200],
+        attendance=value.value,
     )
