@@ -7,7 +7,7 @@ export, attendance, volunteer shifts; the volunteers' check-in.
 What a JSON Schema can say is said here (lengths, ranges, kinds, a title that is not only
 blanks). What it cannot — an order between two times, quotas that fit the capacity, seats
 already taken, a member who really attended — the services check, and the models name
-those fields in `service_checks`.
+those fields in `beyond_schema`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Quotas(Schema):
 class ActivityBody(Zoned):
     """An activity as an admin creates or edits it (the page form is mapped onto it)."""
 
-    service_checks: ClassVar = frozenset(
+    beyond_schema: ClassVar = frozenset(
         {"ends_at", "registration_closes_at", "cancel_deadline", "registration_opens_at"}
         | {"quotas", "capacity"}  # quotas within the capacity; seats already taken
     )
@@ -123,7 +123,7 @@ class AttendanceSet(Schema):
 class AddShift(Zoned):
     """A volunteer role and its shift: the admin page's form and the API."""
 
-    service_checks: ClassVar = frozenset({"ends_at"})  # after the start
+    beyond_schema: ClassVar = frozenset({"ends_at"})  # after the start
     field_messages: ClassVar = {
         "role": gettext_lazy("Name the role (up to 40 characters)."),
         "needed": gettext_lazy("Between 1 and 100 people."),
@@ -138,7 +138,7 @@ _VOLUNTEER = gettext_lazy("Choose an active volunteer matchmaker.")
 
 
 class Assign(Schema):
-    service_checks: ClassVar = frozenset({"volunteer_id"})  # an active matchmaker
+    beyond_schema: ClassVar = frozenset({"volunteer_id"})  # an active matchmaker
     field_messages: ClassVar = {"volunteer_id": _VOLUNTEER}
     volunteer_id: Id
 
@@ -171,7 +171,7 @@ class LeaveFeedback(Schema):
 
 
 class Pick(Schema):
-    service_checks: ClassVar = frozenset({"member_id"})  # someone who attended with me
+    beyond_schema: ClassVar = frozenset({"member_id"})  # someone who attended with me
     field_messages: ClassVar = {"member_id": gettext_lazy("Choose someone who attended.")}
     member_id: Id
 

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from qingyuan.connections.models import Connection, ConnectionSource
 from qingyuan.matching.models import Decision, Proposal
-from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
+from qingyuan.platform.errors import Conflict, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.notifications import notify
 
@@ -22,10 +22,8 @@ def side_of(proposal: Proposal, user_id: int) -> str:
     return "a" if proposal.a_id == user_id else "b"
 
 
-async def decide(user_id: int, proposal_id: int, decision: str) -> Connection | None:
+async def decide(user_id: int, proposal_id: int, decision: Decision) -> Connection | None:
     """Record a like or pass; return the connection when it completes a mutual like."""
-    if decision not in (Decision.LIKE, Decision.PASS):
-        raise ValidationFailed(fields={"decision": _("Choose like or pass.")})
     async with in_transaction() as connection:
         proposal = (
             await Proposal.filter(id=proposal_id).select_for_update().using_db(connection).first()
@@ -40,7 +38,7 @@ async def decide(user_id: int, proposal_id: int, decision: str) -> Connection | 
             return await _connection_of(proposal)
         if proposal.expires_at <= now():
             raise Conflict(_("This match has expired."))
-        setattr(proposal, f"{side}_decision", Decision(decision))
+        setattr(proposal, f"{side}_decision", decision)
         setattr(proposal, f"{side}_decided_at", now())
         await proposal.save(using_db=connection)
         if proposal.a_decision == proposal.b_decision == Decision.LIKE:

@@ -14,7 +14,7 @@ from qingyuan.platform.validation import NOT_BLANK, Schema, Timestamp
 class OfferSlot(Zoned):
     """A 1:1 consultation slot a matchmaker offers."""
 
-    service_checks: ClassVar = frozenset({"starts_at", "ends_at"})  # in the future, in order
+    beyond_schema: ClassVar = frozenset({"starts_at", "ends_at"})  # in the future, in order
     field_messages: ClassVar = {"place": gettext_lazy("Give the place (up to 120 characters).")}
     starts_at: LocalTime
     ends_at: LocalTime

@@ -23,7 +23,7 @@ class Error(Schema):
 
 
 class Login(Schema):
-    service_checks: ClassVar = frozenset({"phone"})  # separators and +86 allowed, then 11 digits
+    beyond_schema: ClassVar = frozenset({"phone"})  # separators and +86 allowed, then 11 digits
     phone: Annotated[Text, Field(min_length=1)]
     password: Annotated[Text, Field(min_length=1)]
 

@@ -82,16 +82,20 @@ class Schema(BaseModel):
     """Base of every request and response model.
 
     Strict (JSON types are what they say); unknown fields are ignored, as every route did
-    before the models; `service_checks` names the fields a service checks further than the
-    JSON Schema can say (an ID number's checksum, say): a 422 on those fields is not the
-    document disagreeing with the validator.
+    before the models. `beyond_schema` names the fields with rules JSON Schema cannot say —
+    checked by the model's own validators or by the service (an ID number's checksum, an age
+    range in order, no contact details in a nickname): a refusal on those fields alone is
+    not the document disagreeing with the validator (tests/web/test_schema_agreement.py).
+    `shown_on` moves a field's problem onto another field, where the form shows it.
     """
 
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
-    service_checks: ClassVar[frozenset[str]] = frozenset()
+    beyond_schema: ClassVar[frozenset[str]] = frozenset()
+    shown_on: ClassVar[Mapping[str, str]] = {}
     field_messages: ClassVar[Mapping[str, object]] = {}
-    """Field → the one message for any problem with it (a `gettext_lazy`), where the field's
-    meaning says more than the generic one ("Give the id of a notification.")."""
+    """Field → the message for any problem of its type or range (a `gettext_lazy`), where the
+    field's meaning says more than the generic one ("Give the id of a notification."); a
+    validator's own message (`ValueError`, `FieldProblem`) is kept."""
 
     @classmethod
     def configured(cls, settings: Settings) -> type[Self]:
@@ -180,11 +184,17 @@ def _field_of(error: ErrorDetails) -> str:
 def problems(error: ValidationError, model: type[BaseModel]) -> dict[str, str]:
     """Field → message, each field's first problem."""
     overrides: Mapping[str, object] = getattr(model, "field_messages", {})
+    moved: Mapping[str, str] = getattr(model, "shown_on", {})
     fields: dict[str, str] = {}
     for detail in error.errors():
         field = _field_of(detail)
-        if field not in fields:
-            fields[field] = str(overrides[field]) if field in overrides else message_of(detail)
+        field = moved.get(field, field)
+        if field in fields:
+            continue
+        own = detail["type"] in ("value_error", "assertion_error")
+        fields[field] = (
+            str(overrides[field]) if field in overrides and not own else message_of(detail)
+        )
     return fields
 
 
@@ -200,7 +210,9 @@ def validate(
 ) -> Model:
     """`data` as `model`, or ValidationFailed naming each faulty field in the reader's words."""
     try:
-        return model.model_validate(data, strict=strict, context=context)
+        # strict: the models' own config (strict, with per-field exceptions such as enums
+        # given by value); passing strict=True would override those exceptions too.
+        return model.model_validate(data, strict=None if strict else False, context=context)
     except ValidationError as error:
         fields = problems(error, model)
         general = fields.pop("", None)

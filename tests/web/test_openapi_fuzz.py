@@ -4,7 +4,7 @@ Every documented operation is called with generated parameters and bodies (valid
 a logged-in, verified member holding a real CSRF token; an error must be a 4xx in our JSON
 error shape, and a success must match the documented response schema. A positive example (one
 the document says is valid) must not be refused as invalid input: a 422 may only name fields
-the route's model leaves to its service (`service_checks`: an ID number's checksum, say).
+the route's model leaves to its service (`beyond_schema`: an ID number's checksum, say).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def assert_left_to_the_service(route: ApiRoute, body: dict) -> None:
     models = [m for m in (route.body, route.query) if isinstance(m, type)]
     if isinstance(route.body, dict) or not models:
         return
-    left = frozenset().union(*(m.service_checks for m in models if issubclass(m, Schema)))
+    left = frozenset().union(*(m.beyond_schema for m in models if issubclass(m, Schema)))
     refused = set(body["error"]["fields"])
     assert refused <= left, (route.path_format, body)
 
