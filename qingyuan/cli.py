@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,9 @@ from qingyuan.platform.settings import Settings, deploy_problems, load_settings
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from qingyuan.platform.kernel import Kernel
+    from qingyuan.platform.models import User
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -177,7 +180,7 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _create_staff(settings: Settings, role: str, phone: str, password: str, name: str) -> int:
-    from qingyuan.platform import accounts, audit
+    from qingyuan.platform import accounts
     from qingyuan.platform.crypto import PIICipher
     from qingyuan.platform.errors import UserError
     from qingyuan.platform.models import Role
@@ -185,19 +188,18 @@ async def _create_staff(settings: Settings, role: str, phone: str, password: str
     cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
     async with connected(settings):
         try:
-            user = await accounts.create_user(
-                cipher, phone=phone, password=password, role=Role(role), display_name=name
+            user = await accounts.do_create_staff(
+                cipher,
+                phone=phone,
+                password=password,
+                role=Role(role),
+                display_name=name,
+                actor=None,
+                reason="qingyuan createuser",
+                **_operator(),
             )
         except UserError as exc:
             raise CommandError(" ".join([exc.message, *exc.fields.values()])) from exc
-        await audit.record(
-            None,
-            "account.created",
-            target_type="user",
-            target_id=user.id,
-            reason="qingyuan createuser",
-            role=role,
-        )
     return user.id
 
 
@@ -329,6 +331,74 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_account(args: argparse.Namespace, settings: Settings) -> int:
+    """Suspend an account or lift its suspension: the action an admin's report decision runs
+    (sessions end, open sockets close), audit-logged with the reason and the operator."""
+    from qingyuan.connections import safety
+
+    async def act(kernel: Kernel, user: User) -> bool:
+        if args.action == "suspend":
+            return await safety.do_suspend_account(
+                kernel, user, actor=None, reason=args.reason, **_operator()
+            )
+        return await safety.do_unsuspend_account(
+            user, actor=None, reason=args.reason, **_operator()
+        )
+
+    changed = asyncio.run(_on_user(settings, args.user_id, act))
+    done = {"suspend": "suspended; its sessions ended", "unsuspend": "active again"}
+    already = {"suspend": "was already suspended", "unsuspend": "was not suspended"}
+    print(f"Account #{args.user_id} {(done if changed else already)[args.action]}.")
+    return 0
+
+
+def cmd_consent_withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    """Record a member's withdrawal of consent that reached us another way (a letter, a call):
+    the action the member's own button runs, audit-logged with the reason and the operator."""
+    from qingyuan.verification.review import do_withdraw_consent, member_of
+
+    async def act(kernel: Kernel, user: User) -> bool:
+        member = await member_of(user)
+        if member is None:
+            raise CommandError(f"Account #{user.id} is not a registered member.")
+        return await do_withdraw_consent(
+            kernel.cipher, member, actor=None, reason=args.reason, **_operator()
+        )
+
+    changed = asyncio.run(_on_user(settings, args.user_id, act))
+    state = "withdrawn" if changed else "was already withdrawn"
+    print(f"Consent of account #{args.user_id} {state}.")
+    return 0
+
+
+def _operator() -> dict[str, str]:
+    """Who ran the command, for the audit row (its actor is the system: no account runs it)."""
+    return {"via": "cli", "operator": getpass.getuser()}
+
+
+async def _on_user(
+    settings: Settings, user_id: int, act: Callable[[Kernel, User], Awaitable[bool]]
+) -> bool:
+    """Run an action on one account with a kernel of its own; its side effects (sessions,
+    sockets) have run when this returns."""
+    from qingyuan.platform.errors import UserError
+    from qingyuan.platform.kernel import build_kernel
+    from qingyuan.platform.models import User
+
+    kernel = build_kernel(settings)
+    try:
+        async with connected(settings):
+            user = await User.get_or_none(id=user_id)
+            if user is None:
+                raise CommandError(f"There is no account #{user_id}.")
+            try:
+                return await act(kernel, user)
+            except UserError as exc:
+                raise CommandError(" ".join([exc.message, *exc.fields.values()])) from exc
+    finally:
+        await kernel.close()
+
+
 def _positive(text: str) -> int:
     number = int(text)
     if number < 1:
@@ -393,6 +463,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=_positive, default=BATCH_SIZE, help="rows per transaction"
     )
     rotate.set_defaults(func=cmd_keys_rotate)
+    account = sub.add_parser("account", help="suspend an account or lift its suspension")
+    account_sub = account.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("suspend", "suspend: no login, no matches; its sessions and sockets end"),
+        ("unsuspend", "lift a suspension"),
+    ):
+        command = account_sub.add_parser(action, help=text)
+        command.add_argument("user_id", type=_positive, help="the account's id")
+        command.add_argument("--reason", required=True, help="why (goes to the audit log)")
+        command.set_defaults(func=cmd_account)
+    consent = sub.add_parser("consent", help="members' consent to verification")
+    consent_sub = consent.add_subparsers(dest="action", required=True)
+    withdraw = consent_sub.add_parser(
+        "withdraw", help="record a withdrawal the member sent another way (letter, call)"
+    )
+    withdraw.add_argument("user_id", type=_positive, help="the member's account id")
+    withdraw.add_argument("--reason", required=True, help="how it reached us (audit log)")
+    withdraw.set_defaults(func=cmd_consent_withdraw)
     departments = sub.add_parser("departments", help="the mock government departments")
     departments_sub = departments.add_subparsers(dest="action", required=True)
     departments_serve = departments_sub.add_parser("serve", help="serve them over HTTP")

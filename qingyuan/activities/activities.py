@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from tortoise.functions import Count
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
 from qingyuan.activities.locking import lock_activity
 from qingyuan.activities.models import (
@@ -25,7 +24,8 @@ from qingyuan.activities.models import (
 )
 from qingyuan.activities.schemas import ActivityBody
 from qingyuan.activities.seats import SeatPlan, seats_taken
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -82,18 +82,20 @@ def _quotas(data: ActivityBody) -> dict[str, int]:
 
 async def create_activity(admin: User, data: ActivityBody) -> Activity:
     columns = _columns(data)
-    async with in_transaction():
+    async with actions.transaction():
         activity = await Activity.create(created_by_id=admin.id, **columns)
         for gender, seats in _quotas(data).items():
             await Quota.create(activity=activity, gender=gender, seats=seats)
-        await audit.record(admin, "activity.created", target_type="activity", target_id=activity.id)
+        await audit.record(
+            admin, AuditAction.ACTIVITY_CREATED, target_type="activity", target_id=activity.id
+        )
     return activity
 
 
 async def update_activity(admin: User, activity_id: int, data: ActivityBody) -> Activity:
     """Edit under the seat lock; capacity and quotas may not drop below seats already taken."""
     columns, quotas = _columns(data), _quotas(data)
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:
             raise NotFound()
@@ -109,7 +111,9 @@ async def update_activity(admin: User, activity_id: int, data: ActivityBody) -> 
         await Quota.filter(activity_id=activity_id).using_db(connection).delete()
         for gender, seats in quotas.items():
             await Quota.create(activity=activity, gender=gender, seats=seats, using_db=connection)
-        await audit.record(admin, "activity.updated", target_type="activity", target_id=activity_id)
+        await audit.record(
+            admin, AuditAction.ACTIVITY_UPDATED, target_type="activity", target_id=activity_id
+        )
     return activity
 
 
@@ -119,7 +123,7 @@ async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activit
     The reason is kept stripped, up to 500 characters.
     """
     reason = reason.strip()[:500]
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:
             raise NotFound()
@@ -139,7 +143,7 @@ async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activit
             await notify(registration.user_id, "activity.cancelled", activity_id=activity_id)
         await audit.record(
             admin,
-            "activity.cancelled",
+            AuditAction.ACTIVITY_CANCELLED,
             target_type="activity",
             target_id=activity_id,
             reason=reason,

@@ -16,7 +16,8 @@ from tortoise.timezone import now
 
 from qingyuan.activities.models import Activity, Attendance, Registration, RegistrationStatus
 from qingyuan.activities.settings import EventSettings
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Forbidden, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
@@ -71,12 +72,13 @@ async def set_attendance(
     if registration is None:
         raise NotFound()
     registration.attendance = value
-    await registration.save(update_fields=["attendance"])
-    await audit.record(
-        staff,
-        "activity.attendance_set",
-        target_type="registration",
-        target_id=registration_id,
-        reason=reason[:200],
-        attendance=value.value,
-    )
+    async with actions.transaction():
+        await registration.save(update_fields=["attendance"])
+        await audit.record(
+            staff,
+            AuditAction.ACTIVITY_ATTENDANCE_SET,
+            target_type="registration",
+            target_id=registration_id,
+            reason=reason[:200],
+            attendance=value.value,
+        )

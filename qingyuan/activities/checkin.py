@@ -43,7 +43,8 @@ from qingyuan.activities.models import (
     ShiftAssignment,
 )
 from qingyuan.activities.settings import EventSettings
-from qingyuan.platform import audit, ratelimit
+from qingyuan.platform import actions, audit, ratelimit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import Conflict, RateLimited
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
@@ -215,17 +216,18 @@ async def check_in(
         raise refusal("not_confirmed")
     activity = await Activity.get(id=registration.activity_id)
     check_window(config, activity, at)
-    entered = await Registration.filter(id=registration.id, checked_in_at__isnull=True).update(
-        checked_in_at=at, checked_in_by_id=staff.id, attendance=Attendance.ATTENDED
-    )
-    if not entered:
-        raise refusal("already")
-    await audit.record(
-        staff,
-        "activity.checked_in",
-        target_type="registration",
-        target_id=registration.id,
-        activity_id=activity.id,
-    )
+    async with actions.transaction():
+        entered = await Registration.filter(id=registration.id, checked_in_at__isnull=True).update(
+            checked_in_at=at, checked_in_by_id=staff.id, attendance=Attendance.ATTENDED
+        )
+        if not entered:
+            raise refusal("already")
+        await audit.record(
+            staff,
+            AuditAction.ACTIVITY_CHECKED_IN,
+            target_type="registration",
+            target_id=registration.id,
+            activity_id=activity.id,
+        )
     await registration.refresh_from_db()
     return CheckIn(registration, activity)

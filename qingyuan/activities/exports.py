@@ -12,6 +12,7 @@ import io
 
 from qingyuan.activities.models import ACTIVE_STATUSES, Registration
 from qingyuan.platform import audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.models import User
 from qingyuan.verification.review import member_of, personal_data
@@ -51,7 +52,7 @@ async def attendee_csv(cipher: PIICipher, admin: User, activity_id: int, reason:
         )
     await audit.record(
         admin,
-        "activity.attendees_exported",
+        AuditAction.ACTIVITY_ATTENDEES_EXPORTED,
         target_type="activity",
         target_id=activity_id,
         reason=reason.strip()[:200],

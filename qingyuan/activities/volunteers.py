@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-
 from qingyuan.activities.models import Activity, Shift, ShiftAssignment
 from qingyuan.activities.schemas import AddShift
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
@@ -20,14 +19,17 @@ async def add_shift(admin: User, activity_id: int, data: AddShift) -> Shift:
         raise NotFound()
     if data.ends_at <= data.starts_at:
         raise ValidationFailed(fields={"ends_at": _("The end must be after the start.")})
-    shift = await Shift.create(
-        activity=activity,
-        role=data.role.strip(),
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        needed=data.needed,
-    )
-    await audit.record(admin, "activity.shift_added", target_type="shift", target_id=shift.id)
+    async with actions.transaction():
+        shift = await Shift.create(
+            activity=activity,
+            role=data.role.strip(),
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            needed=data.needed,
+        )
+        await audit.record(
+            admin, AuditAction.ACTIVITY_SHIFT_ADDED, target_type="shift", target_id=shift.id
+        )
     return shift
 
 
@@ -39,29 +41,29 @@ async def assign(admin: User, shift_id: int, volunteer_id: int) -> None:
         raise NotFound()
     if volunteer is None:
         raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
-    try:
-        await ShiftAssignment.create(shift=shift, volunteer=volunteer)
-    except IntegrityError:
-        return
-    await audit.record(
-        admin,
-        "activity.volunteer_assigned",
-        target_type="shift",
-        target_id=shift_id,
-        volunteer_id=volunteer_id,
-    )
+    async with actions.transaction():
+        created = (await ShiftAssignment.get_or_create(shift=shift, volunteer=volunteer))[1]
+        if created:
+            await audit.record(
+                admin,
+                AuditAction.ACTIVITY_VOLUNTEER_ASSIGNED,
+                target_type="shift",
+                target_id=shift_id,
+                volunteer_id=volunteer_id,
+            )
 
 
 async def unassign(admin: User, shift_id: int, volunteer_id: int) -> None:
-    removed = await ShiftAssignment.filter(shift_id=shift_id, volunteer_id=volunteer_id).delete()
-    if removed:
-        await audit.record(
-            admin,
-            "activity.volunteer_unassigned",
-            target_type="shift",
-            target_id=shift_id,
-            volunteer_id=volunteer_id,
-        )
+    async with actions.transaction():
+        assigned = ShiftAssignment.filter(shift_id=shift_id, volunteer_id=volunteer_id)
+        if await assigned.delete():
+            await audit.record(
+                admin,
+                AuditAction.ACTIVITY_VOLUNTEER_UNASSIGNED,
+                target_type="shift",
+                target_id=shift_id,
+                volunteer_id=volunteer_id,
+            )
 
 
 async def staffing(activity_id: int) -> list[dict[str, Any]]:

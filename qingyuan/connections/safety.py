@@ -30,14 +30,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any, cast
 
 import opencc
 from redis.asyncio import Redis
 from tortoise.expressions import Q
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
+from qingyuan.connections import chat
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
 from qingyuan.connections.models import (
     Block,
@@ -48,13 +49,13 @@ from qingyuan.connections.models import (
     ReportStatus,
 )
 from qingyuan.matching.models import Proposal
-from qingyuan.platform import audit, ratelimit
-from qingyuan.platform.accounts import set_active
+from qingyuan.platform import actions, audit, ratelimit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import User
-from qingyuan.platform.sessions import SessionStore
 from qingyuan.platform.settings import RateLimit, Settings
 
 DEFAULT_SCAM_PATTERNS: dict[str, list[str]] = {
@@ -294,14 +295,15 @@ async def have_met(user_id: int, other_id: int) -> bool:
     )
 
 
-async def block(blocker_id: int, blocked_id: int) -> list[int]:
+async def do_block(redis: Redis, blocker: User, blocked_id: int) -> list[int]:
     """Block at once and both ways: the connection (if any) ends, the matcher never proposes
-    the pair again (it reads blocks in either direction). Returns the ended connection ids."""
-    if blocker_id == blocked_id or not await have_met(blocker_id, blocked_id):
+    the pair again (it reads blocks in either direction), and after the commit both members'
+    open sockets learn the chat `ended`. Returns the ended connection ids."""
+    if blocker.id == blocked_id or not await have_met(blocker.id, blocked_id):
         raise NotFound()
-    a_id, b_id = sorted((blocker_id, blocked_id))
-    async with in_transaction():
-        await Block.get_or_create(blocker_id=blocker_id, blocked_id=blocked_id)
+    a_id, b_id = sorted((blocker.id, blocked_id))
+    async with actions.transaction():
+        _, created = await Block.get_or_create(blocker_id=blocker.id, blocked_id=blocked_id)
         ended = cast(
             list[int],  # Tortoise types flat values_list rows as tuples
             await Connection.filter(a_id=a_id, b_id=b_id, ended_at__isnull=True).values_list(
@@ -309,6 +311,14 @@ async def block(blocker_id: int, blocked_id: int) -> list[int]:
             ),
         )
         await Connection.filter(id__in=list(ended)).update(ended_at=now())
+        if created or ended:
+            await audit.record(
+                blocker, AuditAction.MEMBER_BLOCKED, target_type="user", target_id=blocked_id,
+                ended_connection_ids=list(ended),
+            )  # fmt: skip
+        for connection_id in ended:
+            event = {"type": "ended", "connection_id": connection_id}
+            actions.after_commit(partial(chat.publish, redis, event, blocker.id, blocked_id))
     return list(ended)
 
 
@@ -389,7 +399,9 @@ async def evidence(cipher: PIICipher, admin: User, item: Report) -> list[dict[st
     audit-logged."""
     if item.connection_id is None:
         return []
-    await audit.record(admin, "report.view_messages", target_type="report", target_id=item.id)
+    await audit.record(
+        admin, AuditAction.REPORT_MESSAGES_VIEWED, target_type="report", target_id=item.id
+    )
     latest = (
         await Message.filter(connection_id=item.connection_id, sender_id=item.reported_id)
         .order_by("-id")
@@ -405,20 +417,24 @@ DECISIONS = {
     "warn": ReportStatus.WARNED,
     "suspend": ReportStatus.SUSPENDED,
 }
+_DECISION_AUDIT = {
+    "dismiss": AuditAction.REPORT_DISMISSED,
+    "warn": AuditAction.REPORT_WARNED,
+    "suspend": AuditAction.REPORT_SUSPENDED,
+}
 
 
-async def decide_report(
-    admin: User, report_id: int, decision: Any, note: Any, *, sessions: SessionStore
+async def do_decide_report(
+    kernel: Kernel, admin: User, report_id: int, decision: Any, note: Any
 ) -> Report:
     """An admin's decision, audit-logged: dismiss, warn (the reduced message rate stays) or
-    suspend (the account is disabled and logged out everywhere: it can no longer log in or
-    be matched)."""
+    suspend (`do_suspend_account`, in the same transaction)."""
     if not isinstance(decision, str) or decision not in DECISIONS:
         raise ValidationFailed(fields={"decision": _("Choose dismiss, warn or suspend.")})
     note = note.strip() if isinstance(note, str) else ""
     if not note or len(note) > 1000:
         raise ValidationFailed(fields={"note": _("Write why you decided this (at most 1000).")})
-    async with in_transaction():
+    async with actions.transaction():
         item = await Report.filter(id=report_id).select_for_update().first()
         if item is None:
             raise NotFound()
@@ -429,12 +445,68 @@ async def decide_report(
         await item.save(update_fields=["status", "decided_by_id", "decided_at"])
         await audit.record(
             admin,
-            f"report.{decision}",
+            _DECISION_AUDIT[decision],
             target_type="report",
             target_id=item.id,
             reason=note,
             reported_user_id=item.reported_id,
         )
-    if decision == "suspend":
-        await set_active(await User.get(id=item.reported_id), False, sessions=sessions)
+        if decision == "suspend":
+            reported = await User.get(id=item.reported_id)
+            await do_suspend_account(kernel, reported, actor=admin, reason=note, report_id=item.id)
     return item
+
+
+# --- suspension ------------------------------------------------------------------------------
+
+SUSPENSION_REASON_MAX = 1000
+
+
+def _suspension_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not 1 <= len(reason) <= SUSPENSION_REASON_MAX:
+        raise ValidationFailed(
+            fields={
+                "reason": _("Give a reason of at most %(n)d characters.", n=SUSPENSION_REASON_MAX)
+            }
+        )
+    return reason
+
+
+async def do_suspend_account(
+    kernel: Kernel, user: User, *, actor: User | None, reason: str, **data: Any
+) -> bool:
+    """Suspend an account, whoever asks (an admin's report decision, `qingyuan account
+    suspend`): it can no longer log in or be matched, and after the commit every session of
+    it ends and its open sockets are told `revoked` (they close). Returns False, changing
+    nothing, when it was suspended already. `data`: ids only, for the audit row."""
+    async with actions.transaction():
+        if not await _set_active(user, False, actor, reason, **data):
+            return False
+        actions.after_commit(partial(_log_out_everywhere, kernel, user.id))
+    return True
+
+
+async def do_unsuspend_account(user: User, *, actor: User | None, reason: str, **data: Any) -> bool:
+    """Lift a suspension: the member may log in again (with a new session: the old ones ended
+    with the suspension). Returns False, changing nothing, when the account was active."""
+    async with actions.transaction():
+        return await _set_active(user, True, actor, reason, **data)
+
+
+async def _set_active(
+    user: User, active: bool, actor: User | None, reason: str, **data: Any
+) -> bool:
+    """Flip the flag if it is not set that way yet, with the audit row; whether it flipped."""
+    reason = _suspension_reason(reason)
+    if not await User.filter(id=user.id, is_active=not active).update(is_active=active):
+        return False
+    user.is_active = active
+    action = AuditAction.ACCOUNT_UNSUSPENDED if active else AuditAction.ACCOUNT_SUSPENDED
+    await audit.record(actor, action, target_type="user", target_id=user.id, reason=reason, **data)
+    return True
+
+
+async def _log_out_everywhere(kernel: Kernel, user_id: int) -> None:
+    await kernel.sessions.delete_all_for_user(user_id)
+    await chat.publish(kernel.redis, {"type": "revoked"}, user_id)

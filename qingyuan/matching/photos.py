@@ -11,12 +11,17 @@ import asyncio
 import io
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from qingyuan.matching.models import Profile
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.models import User
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # decompression-bomb guard, checked on the header before decoding
@@ -69,6 +74,40 @@ def _store(data_dir: Path, data: bytes) -> str:
     name = f"{secrets.token_urlsafe(18)}.jpg"
     (directory / name).write_bytes(cleaned)
     return name
+
+
+async def do_change_photo(data_dir: Path, user: User, data: bytes) -> str:
+    """Make `data` (cleaned, see `store_photo`) the member's profile photo; returns its name.
+
+    The file is written before the transaction (decoding takes long, and a SQLite transaction
+    holds the only connection): a rollback removes it again. The photo it replaces is removed
+    after the commit, so a member who changes a photo has the old one no longer served."""
+    if not await Profile.exists(user_id=user.id):
+        raise _no_profile()
+    name = await store_photo(data_dir, data)
+    async with actions.transaction():
+        actions.after_rollback(partial(_remove, data_dir, name))
+        profile = await Profile.filter(user_id=user.id).select_for_update().first()
+        if profile is None:
+            raise _no_profile()
+        replaced, profile.photo = profile.photo, name
+        await profile.save(update_fields=["photo"])
+        await audit.record(
+            user, AuditAction.PROFILE_PHOTO_CHANGED, target_type="profile", target_id=profile.id
+        )
+        if replaced:
+            actions.after_commit(partial(_remove, data_dir, replaced))
+    return name
+
+
+def _no_profile() -> ValidationFailed:
+    return ValidationFailed(fields={"photo": _("Save your profile first.")})
+
+
+async def _remove(data_dir: Path, name: str) -> None:
+    path = photo_path(data_dir, name)
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def photo_path(data_dir: Path, name: str) -> Path | None:

@@ -28,7 +28,8 @@ from qingyuan.matchmakers.models import (
     Introduction,
     IntroductionStatus,
 )
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -54,14 +55,15 @@ async def assign(admin: User, matchmaker_id: Any, member_id: Any) -> CareAssignm
     member = await User.get_or_none(id=_id(member_id), role=Role.MEMBER)
     if matchmaker is None or member is None:
         raise ValidationFailed(_("Choose an existing matchmaker and member."))
-    assignment, created = await CareAssignment.get_or_create(
-        matchmaker_id=matchmaker.id, member_id=member.id
-    )
-    if created:
-        await audit.record(
-            admin, "matchmaker.assign", target_type="user", target_id=member.id,
-            matchmaker_id=matchmaker.id,
-        )  # fmt: skip
+    async with actions.transaction():
+        assignment, created = await CareAssignment.get_or_create(
+            matchmaker_id=matchmaker.id, member_id=member.id
+        )
+        if created:
+            await audit.record(
+                admin, AuditAction.MATCHMAKER_ASSIGNED, target_type="user", target_id=member.id,
+                matchmaker_id=matchmaker.id,
+            )  # fmt: skip
     return assignment
 
 
@@ -159,13 +161,13 @@ async def introduce(
     text = _note(note)
     await _check_pair(a_id, b_id, day)
     lo, hi = sorted((a_id, b_id))
-    async with in_transaction():
+    async with actions.transaction():
         intro: Introduction = await INTRODUCTION_NOTE.create(
             cipher, text, matchmaker_id=matchmaker.id, a_id=lo, b_id=hi
         )
         await audit.record(
-            matchmaker, "introduction.create", target_type="introduction", target_id=intro.id,
-            a_id=lo, b_id=hi,
+            matchmaker, AuditAction.INTRODUCTION_CREATED,
+            target_type="introduction", target_id=intro.id, a_id=lo, b_id=hi,
         )  # fmt: skip
         for user_id in (lo, hi):
             await notify(user_id, "introduction.created", introduction_id=intro.id)

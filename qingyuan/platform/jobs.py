@@ -45,6 +45,7 @@ from taskiq_redis import RedisStreamBroker
 
 from qingyuan.platform import audit
 from qingyuan.platform import redis as redis_urls
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ class Retries(TaskiqMiddleware):
         logger.error("job %s failed for good: %s", message.task_name, type(exception).__name__)
         await audit.record(
             None,
-            "job.failed",
+            AuditAction.JOB_FAILED,
             target_type="job",
             target_id=message.task_id,
             task=message.task_name,

@@ -19,9 +19,9 @@ from taskiq import Context, TaskiqDepends
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.jobs import job, kick
 from qingyuan.platform.kernel import Kernel
 from qingyuan.verification.attestations import Attestation, AttestationInvalid
@@ -41,6 +41,11 @@ from qingyuan.verification.wiring import department_clients
 logger = logging.getLogger(__name__)
 OPEN_STATUSES = (CheckStatus.PENDING, CheckStatus.ERROR)
 SWEEP_AFTER = timedelta(minutes=5)
+_STATUS_AUDIT = {
+    VerificationStatus.VERIFIED: AuditAction.VERIFICATION_VERIFIED,
+    VerificationStatus.REJECTED: AuditAction.VERIFICATION_REJECTED,
+    VerificationStatus.PENDING: AuditAction.VERIFICATION_MARKED_PENDING,
+}
 
 
 class DepartmentsPending(Exception):
@@ -71,7 +76,7 @@ async def consenting(member_id: int) -> AsyncIterator[Member | None]:
     Answers are stored and decisions made inside it, so nothing that arrives after a
     withdrawal is stored or changes the member's status (PIPL art. 15).
     """
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         member = await lock_member(connection, member_id)
         yield member if await has_consent(member) else None
 
@@ -120,7 +125,7 @@ async def _store(kernel: Kernel, check: DepartmentCheck, answer: DepartmentAnswe
             # Not an outage: a forged token or our own misconfiguration. Admins must look.
             await audit.record(
                 None,
-                "verification.department_misbehaved",
+                AuditAction.VERIFICATION_DEPARTMENT_MISBEHAVED,
                 target_type="department",
                 target_id=check.department,
                 reason=check.reason,
@@ -167,9 +172,7 @@ async def decide(kernel: Kernel, member: Member) -> VerificationStatus:
     await member.save()
     if changed:
         # The reasons stay in the member's sealed column, not in the audit log.
-        await audit.record(
-            None, f"verification.{status.value}", target_type="member", target_id=member.id
-        )
+        await audit.record(None, _STATUS_AUDIT[status], target_type="member", target_id=member.id)
     return status
 
 

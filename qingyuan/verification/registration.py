@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from redis.exceptions import RedisError
 from taskiq.exceptions import SendTaskError
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from qingyuan.platform import accounts, audit, ratelimit
+from qingyuan.platform import accounts, actions, audit, ratelimit
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.errors import Conflict, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -126,15 +127,17 @@ async def register(kernel: Kernel, body: dict[str, Any], client_ip: str) -> tupl
     if not limit.allowed:
         raise RateLimited(limit.retry_after)
     application = validate(kernel, body)
-    user, member = await create_member(kernel.cipher, application, config.policy_version)
-    await _start_checks(kernel, member.id)
+    async with actions.transaction():
+        user, member = await create_member(kernel.cipher, application, config.policy_version)
+        actions.after_commit(partial(_start_checks, kernel, member.id))
     return user, member
 
 
 async def _start_checks(kernel: Kernel, member_id: int) -> None:
     """Queue the member's checks; if the queue is unreachable, the sweep starts them instead.
 
-    The member is committed by now, so a failure here must not answer the registration with an
+    Runs after the member's commit (a job kicked earlier could look for a member not there
+    yet). The member is committed by now, so a failure here must not answer the registration with an
     error: a retry would then find the phone number taken. The sweep (every 5 minutes) picks up
     every member with a check nobody has tried yet.
     """
@@ -174,7 +177,7 @@ async def create_member(
     if password_hash is None:  # slow: not inside the transaction
         password_hash = await hash_password(application.password)
     try:
-        async with in_transaction():
+        async with actions.transaction():
             user = await accounts.insert_user(
                 cipher, phone=application.phone, password_hash=password_hash, role=Role.MEMBER
             )
@@ -194,7 +197,7 @@ async def create_member(
                 )
             await audit.record(
                 user,
-                "member.registered",
+                AuditAction.MEMBER_REGISTERED,
                 target_type="member",
                 target_id=member.id,
                 policy_version=policy_version,

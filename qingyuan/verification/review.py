@@ -6,12 +6,13 @@ Every staff action here writes the audit log; unmasking requires a reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.timezone import now
-from tortoise.transactions import in_transaction
 
-from qingyuan.platform import audit
+from qingyuan.platform import actions, audit
 from qingyuan.platform.accounts import phone_of
+from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.crypto import PIICipher, mask_id_number, mask_name, mask_phone
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
@@ -71,19 +72,28 @@ async def appeal(cipher: PIICipher, member: Member, text: str) -> None:
         )
     member.appeal_status, member.appeal_at = AppealStatus.OPEN, now()
     sealed = member.seal(cipher, appeal_text=text)
-    await member.save(update_fields=["appeal_status", "appeal_at", *sealed])
-    await audit.record(
-        await member.user, "verification.appealed", target_type="member", target_id=member.id
-    )
+    async with actions.transaction():
+        await member.save(update_fields=["appeal_status", "appeal_at", *sealed])
+        await audit.record(
+            await member.user,
+            AuditAction.VERIFICATION_APPEALED,
+            target_type="member",
+            target_id=member.id,
+        )
 
 
-async def withdraw_consent(cipher: PIICipher, member: Member) -> None:
-    """Withdrawal stops all processing; the member can no longer be matched (idempotent).
+async def do_withdraw_consent(
+    cipher: PIICipher, member: Member, *, actor: User | None, reason: str = "", **data: Any
+) -> bool:
+    """Withdrawal stops all processing; the member can no longer be matched or chat
+    (idempotent: False when nothing was left to withdraw). `actor` is the member, or None when
+    an operator records a withdrawal the member sent another way (`qingyuan consent
+    withdraw`, with the `reason`).
 
     A rejected member stays rejected (a withdrawal must not open what the rejection closed);
     anyone else is no longer verified. Answers still on their way are not stored (`consenting`).
     """
-    async with in_transaction() as connection:
+    async with actions.transaction() as connection:
         current = await lock_member(connection, member.id)
         updated = await Consent.filter(member=current, withdrawn_at__isnull=True).update(
             withdrawn_at=now()
@@ -95,12 +105,15 @@ async def withdraw_consent(cipher: PIICipher, member: Member) -> None:
                 current.status, reasons = VerificationStatus.PENDING, ["consent_withdrawn"]
             await current.save(update_fields=["status", *current.seal(cipher, reasons=reasons)])
             await audit.record(
-                await member.user,
-                "verification.consent_withdrawn",
+                actor,
+                AuditAction.VERIFICATION_CONSENT_WITHDRAWN,
                 target_type="member",
                 target_id=member.id,
+                reason=reason,
+                **data,
             )
     member.status, member.reasons_encrypted = current.status, current.reasons_encrypted
+    return bool(updated)
 
 
 async def review_queue() -> list[Member]:
@@ -138,7 +151,7 @@ async def unmask(cipher: PIICipher, admin: User, member: Member, reason: str) ->
             }
         )
     await audit.record(
-        admin, "member.unmasked", target_type="member", target_id=member.id, reason=reason
+        admin, AuditAction.MEMBER_UNMASKED, target_type="member", target_id=member.id, reason=reason
     )
     return personal_data(cipher, member, await member.user, masked=False)
 
@@ -159,16 +172,17 @@ async def decide_appeal(
     if decision == "approve":
         covers = sorted({*member.appeal_covers(kernel.cipher), *member.reasons(kernel.cipher)})
         sealed = member.seal(kernel.cipher, appeal_covers=covers)
-    await member.save(update_fields=["appeal_status", *sealed])
-    action = "appeal_approved" if decision == "approve" else "appeal_upheld"
-    await audit.record(
-        admin,
-        f"verification.{action}",
-        target_type="member",
-        target_id=member.id,
-        reason=note.strip(),
+    action = (
+        AuditAction.VERIFICATION_APPEAL_APPROVED
+        if decision == "approve"
+        else AuditAction.VERIFICATION_APPEAL_UPHELD
     )
-    async with consenting(member.id) as current:
-        if current is None:
-            return member.status  # withdrawn meanwhile: the decision is recorded, nothing more
-        return await decide(kernel, current)
+    async with actions.transaction():  # the decision, its audit row and what it decides
+        await member.save(update_fields=["appeal_status", *sealed])
+        await audit.record(
+            admin, action, target_type="member", target_id=member.id, reason=note.strip()
+        )
+        async with consenting(member.id) as current:
+            if current is None:
+                return member.status  # withdrawn meanwhile: the decision is recorded, no more
+            return await decide(kernel, current)

@@ -10,7 +10,6 @@ from tortoise.timezone import now
 
 from qingyuan.activities import feedback, figures
 from qingyuan.activities.models import Activity
-from qingyuan.connections import safety
 from qingyuan.matching.decisions import connections_of
 from qingyuan.matching.models import Proposal
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
@@ -18,6 +17,7 @@ from qingyuan.platform.models import Role
 from tests.activities.test_checkin import scan, soon, ticket
 from tests.activities.test_registrations import sign_up
 from tests.conftest import add_user, run
+from tests.connections.chat_support import block
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_mutual_picks_never_reconnect_a_blocked_pair(client, attended):
     activity, (a, b, _c, _absent), ended = attended
     low, high = sorted((a.user.id, b.user.id))  # matched once before, then b blocked a
     run(client, Proposal.create, day=ended.date(), a_id=low, b_id=high, score=0.5, expires_at=ended)
-    run(client, safety.block, b.user.id, a.user.id)
+    block(client, b.user.id, a.user.id)
     assert run(client, feedback.pick, a.user.id, activity, b.user.id, at=ended) is None
     assert run(client, feedback.pick, b.user.id, activity, a.user.id, at=ended) is None
     assert run(client, connections_of, a.user.id) == []

@@ -96,8 +96,8 @@ def test_admin_decides_a_report_from_the_queue(staff, new_phone):
     page.wait_for_url("**/admin/reports")
     expect(page.get_by_text("没有待处理的举报。")).to_be_visible()
     page.goto(f"{staff.url}/admin/audit")
-    expect(page.locator("code", has_text="report.suspend")).to_have_count(1)
-    expect(page.locator("code", has_text="report.view_messages")).to_have_count(1)
+    expect(page.locator("code", has_text="report.suspended")).to_have_count(1)
+    expect(page.locator("code", has_text="report.messages_viewed")).to_have_count(1)
 
 
 def test_matchmaker_console_shows_masked_members_and_keeps_notes(staff, new_phone):

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from qingyuan.connections import safety
 from qingyuan.connections.models import ConnectionSource
 from qingyuan.matching.decisions import open_connection
 from qingyuan.platform.accounts import phone_of
@@ -46,3 +47,20 @@ def send(client: TestClient, token: str, connection_id: int, text: Any) -> Any:
         json={"text": text},
         headers={"X-CSRF-Token": token},
     )
+
+
+def block(client: TestClient, blocker_id: int, blocked_id: int) -> list[int]:
+    """`blocker_id` blocks `blocked_id` through the action, as the block route does."""
+
+    async def call() -> list[int]:
+        blocker = await User.get(id=blocker_id)
+        return await safety.do_block(client.app.state.kernel.redis, blocker, blocked_id)
+
+    result: list[int] = run(client, call)
+    return result
+
+
+def suspend(client: TestClient, user: User, reason: str = "suspended by a test") -> None:
+    """Suspend `user` through the action, as a report decision or `qingyuan suspend` does."""
+    kernel = client.app.state.kernel
+    run(client, safety.do_suspend_account, kernel, user, actor=None, reason=reason)

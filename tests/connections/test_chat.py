@@ -15,7 +15,7 @@ from qingyuan.connections import chat
 from qingyuan.connections.models import Message
 from qingyuan.platform.redis import connect
 from tests.conftest import run
-from tests.connections.chat_support import connected_pair, log_in_as, send
+from tests.connections.chat_support import connected_pair, log_in_as, send, suspend
 
 
 @pytest.fixture
@@ -209,10 +209,8 @@ def test_logging_out_closes_the_open_socket(make_settings, make_client):
 
 
 def test_a_suspended_members_chats_take_no_new_messages(client, pair):
-    from qingyuan.platform.accounts import set_active
-
     token = log_in_as(client, pair.a)
-    run(client, set_active, pair.b, False, sessions=client.app.state.kernel.sessions)  # suspended
+    suspend(client, pair.b)
 
     response = send(client, token, pair.connection_id, "还在吗？")
 

@@ -19,7 +19,7 @@ from qingyuan.matching.population import load_population
 from qingyuan.platform.models import AuditEntry, Role, User
 from qingyuan.verification.models import Member
 from tests.conftest import add_user, login, run
-from tests.connections.chat_support import connected_pair, log_in_as, send
+from tests.connections.chat_support import block, connected_pair, log_in_as, send
 from tests.matching.daily_support import build_population
 
 
@@ -70,7 +70,7 @@ def test_a_blocked_socket_learns_the_chat_ended(client, pair):
 def test_strangers_cannot_be_blocked_or_reported(client, pair):
     outsider = pair.others[0]
     with pytest.raises(safety.NotFound):
-        run(client, safety.block, outsider.id, pair.a.id)
+        run(client, safety.do_block, client.app.state.kernel.redis, outsider, pair.a.id)
     with pytest.raises(safety.NotFound):
         run(
             client,
@@ -96,7 +96,7 @@ def test_a_block_keeps_the_pair_out_of_the_daily_match_both_ways(client):
     run(client, run_day, kernel, day)
     proposal = run(client, Proposal.first)
     a, b = proposal.a_id, proposal.b_id  # a pair the matcher found compatible
-    run(client, safety.block, b, a)  # blocked by the second member of the pair
+    block(client, b, a)  # blocked by the second member of the pair
     run(client, Proposal.all().delete)  # forget the proposal: only the block keeps them apart
     later = day + timedelta(days=1)
     population = run(client, load_population, later)
@@ -134,13 +134,13 @@ def test_report_goes_to_the_admin_queue_and_decisions_are_audited(client, pair):
     assert queued["reports_against"] == 1
     page = client.get(f"/admin/reports/{queued['id']}")
     assert page.status_code == 200 and "加我微信，带你投资" in page.text
-    assert run(client, AuditEntry.filter(action="report.view_messages").count) == 1
+    assert run(client, AuditEntry.filter(action="report.messages_viewed").count) == 1
     decision_url = f"/api/v1/admin/reports/{queued['id']}/decision"
     no_note = post(client, decision_url, token, {"decision": "suspend", "note": ""})
     assert no_note.status_code == 422
     decided = post(client, decision_url, token, {"decision": "suspend", "note": "scam script"})
     assert decided.status_code == 200 and decided.json()["status"] == "suspended"
-    entry = run(client, AuditEntry.get, action="report.suspend")
+    entry = run(client, AuditEntry.get, action="report.suspended")
     assert entry.actor_id == admin.id and entry.reason == "scam script"
     assert entry.target_id == str(queued["id"])
     again = post(client, decision_url, token, {"decision": "dismiss", "note": "oops"})

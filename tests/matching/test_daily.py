@@ -15,6 +15,7 @@ from qingyuan.matching.population import load_population
 from qingyuan.platform.models import Notification
 from qingyuan.verification.facts import verified_facts
 from tests.conftest import run
+from tests.connections.chat_support import suspend
 from tests.matching.daily_support import build_population
 
 DAY = date(2026, 11, 27)
@@ -84,11 +85,11 @@ def test_next_days_never_repeat_a_pair_and_skip_blocked_and_passed_pairs(client,
 def test_members_who_opt_out_or_withdraw_consent_are_not_proposed(client, members):
     from qingyuan.matching.models import Profile
     from qingyuan.verification.models import Member
-    from qingyuan.verification.review import withdraw_consent
+    from qingyuan.verification.review import do_withdraw_consent
 
     run(client, Profile.filter(user_id=members[0].id).update, opted_in=False)
     member = run(client, Member.get, user_id=members[1].id)
-    run(client, withdraw_consent, client.app.state.kernel.cipher, member)
+    run(client, do_withdraw_consent, client.app.state.kernel.cipher, member, actor=None)
     run_match(client)
     proposed = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)}
     assert members[0].id not in proposed and members[1].id not in proposed
@@ -158,9 +159,7 @@ def test_a_daily_job_that_meets_another_holders_lock_waits_instead_of_failing(
 
 
 def test_a_suspended_member_is_not_proposed(client, members):
-    from qingyuan.platform.accounts import set_active
-
-    run(client, set_active, members[0], False, sessions=client.app.state.kernel.sessions)
+    suspend(client, members[0])
     run_match(client)
     proposed = {uid for p in proposals(client) for uid in (p.a_id, p.b_id)}
     assert members[0].id not in proposed

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from qingyuan.connections import safety
 from qingyuan.connections.models import Connection, ConnectionSource
 from qingyuan.matching.daily import run_day
 from qingyuan.matching.models import Proposal
 from qingyuan.platform.models import AuditEntry, Role
 from qingyuan.verification.facts import verified_facts
 from tests.conftest import add_user, login, run
-from tests.connections.chat_support import log_in_as, send
+from tests.connections.chat_support import block, log_in_as, send
 from tests.matching.daily_support import build_population
 
 
@@ -69,7 +68,7 @@ def test_both_accepting_opens_a_connection(client, world):
     created = introduce(client, token, a, b)
     assert created.status_code == 201 and created.json()["status"] == "pending"
     intro_id = created.json()["id"]
-    assert run(client, AuditEntry.filter(action="introduction.create").count) == 1
+    assert run(client, AuditEntry.filter(action="introduction.created").count) == 1
     assert introduce(client, token, b, a).status_code == 409  # already waiting
     first = answer(client, world, a, intro_id, True).json()
     assert first["status"] == "pending" and first["my_answer"] is True
@@ -105,7 +104,7 @@ def test_hard_filters_are_respected(client, world):
     assert refused.status_code == 422 and refused.json()["error"]["message"]
     assert introduce(client, token, a, a).status_code == 422
     assert introduce(client, token, a, b, note=" ").status_code == 422
-    run(client, safety.block, a, b)
+    block(client, a, b)
     blocked = introduce(client, as_matchmaker(client, world), a, b)
     assert blocked.status_code == 422
 

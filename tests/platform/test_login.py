@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from qingyuan.platform import accounts
-from tests.conftest import PASSWORD, add_user, run
+from tests.conftest import PASSWORD, add_user
+from tests.connections.chat_support import suspend
 
 
 def _phone(client, user) -> str:
@@ -82,7 +83,7 @@ def test_successful_login_resets_the_account_counter(make_settings, make_client)
 
 def test_disabled_accounts_cannot_log_in(client, make_user):
     user = make_user()
-    run(client, accounts.set_active, user, False, sessions=client.app.state.kernel.sessions)
+    suspend(client, user)
     response = client.post(
         "/api/v1/session", json={"phone": _phone(client, user), "password": PASSWORD}
     )

@@ -46,6 +46,8 @@ MOVES = (
     "connections.0001_from_matching",
     "matchmakers.0001_from_matching_and_events",
 )
+# Everything a database at the old heads has still to apply: the move, and what came since.
+SINCE_OLD_HEADS = (*MOVES, "platform.0003_audit_action_past_tense")
 CHAT, DETAILS, NOTE, INTRO = (
     "周六一起去爬山吗？",
     "他向我借钱。",
@@ -150,7 +152,7 @@ EXPECTED = {
 def test_a_database_at_the_old_heads_upgrades_and_its_rows_read_through_the_new_parts(settings):
     cipher = PIICipher(settings.pii_keys, settings.blind_index_key)
     asyncio.run(_at_the_old_heads(settings, cipher))
-    assert sorted(asyncio.run(pending_migrations(settings))) == sorted(MOVES)
+    assert sorted(asyncio.run(pending_migrations(settings))) == sorted(SINCE_OLD_HEADS)
 
     asyncio.run(migrate(settings))
 

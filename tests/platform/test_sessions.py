@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from qingyuan.connections.safety import do_unsuspend_account
 from qingyuan.platform import accounts
 from qingyuan.web.security import SESSION_COOKIE
 from tests.conftest import PASSWORD, add_user, login, run
+from tests.connections.chat_support import suspend
 
 
 def use_session(client, session_id: str) -> None:
@@ -86,10 +88,9 @@ def test_disabling_an_account_ends_its_sessions(client, make_user):
     user = make_user()
     login(client, user)
     copied = client.cookies[SESSION_COOKIE]
-    kernel = client.app.state.kernel
-    run(client, accounts.set_active, user, False, sessions=kernel.sessions)
+    suspend(client, user)
     assert client.get("/api/v1/me").status_code == 401
-    run(client, accounts.set_active, user, True, sessions=kernel.sessions)
+    run(client, do_unsuspend_account, user, actor=None, reason="appeal accepted")
     use_session(client, copied)
     assert client.get("/api/v1/me").status_code == 401
 

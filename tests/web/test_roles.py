@@ -32,6 +32,7 @@ def test_anonymous_visitors_are_sent_to_login_or_told_401(client):
 
 def test_admin_sees_audit_entries_over_the_api(client, make_user):
     from qingyuan.platform import audit
+    from qingyuan.platform.actions import AuditAction
     from tests.conftest import run
 
     admin = make_user(Role.ADMIN)
@@ -39,7 +40,7 @@ def test_admin_sees_audit_entries_over_the_api(client, make_user):
         client,
         audit.record,
         admin,
-        "member.unmasked",
+        AuditAction.MEMBER_UNMASKED,
         target_type="user",
         target_id=7,
         reason="appeal review",

@@ -172,10 +172,7 @@ async def _block(request: Request, user: User) -> None:
     connection = await chat.connection_for(
         user.id, request.path_params["connection_id"], open_only=False
     )
-    other = chat.other_side(connection, user.id)
-    for ended in await safety.block(user.id, other):
-        event = {"type": "ended", "connection_id": ended}
-        await chat.publish(kernel_of(request).redis, event, user.id, other)
+    await safety.do_block(kernel_of(request).redis, user, chat.other_side(connection, user.id))
 
 
 @guard(login=True)

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qingyuan.connections import chat, safety
+from qingyuan.connections import safety
 from qingyuan.connections.models import Report
 from qingyuan.platform.errors import NotFound, UserError
 from qingyuan.platform.models import Role, User
@@ -49,17 +49,9 @@ async def _admin(request: Request) -> User:
 
 
 async def _decide(request: Request, decision: Any, note: Any) -> Report:
-    kernel = kernel_of(request)
-    item = await safety.decide_report(
-        await _admin(request),
-        request.path_params["report_id"],
-        decision,
-        note,
-        sessions=kernel.sessions,  # a suspended account is logged out everywhere
+    return await safety.do_decide_report(
+        kernel_of(request), await _admin(request), request.path_params["report_id"], decision, note
     )
-    if item.status.value == "suspended":
-        await chat.publish(kernel.redis, {"type": "revoked"}, item.reported_id)  # open sockets
-    return item
 
 
 @guard(roles=(Role.ADMIN,))

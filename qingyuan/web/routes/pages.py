@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from qingyuan.platform import login, notifications
+from qingyuan.platform.actions import action_text
 from qingyuan.platform.errors import RateLimited, ValidationFailed
 from qingyuan.platform.i18n import LOCALES
 from qingyuan.platform.models import AuditEntry, Role
@@ -101,7 +102,8 @@ async def set_large_text(request: Request) -> Response:
 @guard(roles=(Role.ADMIN,))
 async def audit_log(request: Request) -> Response:
     entries = await AuditEntry.all().limit(100).prefetch_related("actor")
-    return await render(request, "admin/audit.html", {"entries": entries})
+    context = {"entries": entries, "action_text": action_text}
+    return await render(request, "admin/audit.html", context)
 
 
 routes = [

@@ -135,14 +135,8 @@ async def _upload(request: Request, user: User) -> str:
     upload = form.get("photo")
     if upload is None or isinstance(upload, str):
         raise ValidationFailed(fields={"photo": _("Choose a photo to upload.")})
-    profile = await Profile.get_or_none(user=user)
-    if profile is None:
-        raise ValidationFailed(fields={"photo": _("Save your profile first.")})
     data = await upload.read(photos.MAX_BYTES + 1)
-    name = await photos.store_photo(kernel.settings.data_dir, data)
-    profile.photo = name
-    await profile.save(update_fields=["photo"])
-    return name
+    return await photos.do_change_photo(kernel.settings.data_dir, user, data)
 
 
 @guard(login=True)

@@ -139,7 +139,9 @@ async def appeal_api(request: Request) -> Response:
 @guard(login=True)
 async def withdraw_consent_api(request: Request) -> Response:
     member = await _own_member(request)
-    await review.withdraw_consent(kernel_of(request).cipher, member)
+    await review.do_withdraw_consent(
+        kernel_of(request).cipher, member, actor=await current_user(request)
+    )
     return JSONResponse(await verification_json(kernel_of(request).cipher, member))
 
 
@@ -200,7 +202,10 @@ async def appeal_page(request: Request) -> Response:
 
 @guard(login=True)
 async def withdraw_page(request: Request) -> Response:
-    await review.withdraw_consent(kernel_of(request).cipher, await _own_member(request))
+    member = await _own_member(request)
+    await review.do_withdraw_consent(
+        kernel_of(request).cipher, member, actor=await current_user(request)
+    )
     return RedirectResponse("/verification", status_code=303)
 
 
