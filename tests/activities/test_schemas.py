@@ -18,6 +18,7 @@ from qingyuan.activities.models import ActivityKind
 from qingyuan.activities.schemas import Kind
 from qingyuan.platform.errors import ValidationFailed
 from tests.activities.support import activity_body
+from tests.activities.test_pages import _csrf
 from tests.conftest import run
 
 ADMIN_API = "/api/v1/admin/activities"
@@ -96,3 +97,23 @@ def test_feedback_from_outside_the_web_layer_is_checked_by_the_same_model(client
     with pytest.raises(ValidationFailed) as refused:
         run(client, feedback.leave_feedback, 1, 1, 5, "长" * 501)
     assert set(refused.value.fields) == {"comment"}
+
+
+def test_the_checkin_page_says_what_the_model_refuses(client, volunteer_headers):
+    cookie = {"Cookie": volunteer_headers["Cookie"]}
+    page = client.get("/staff/checkin", headers=cookie)
+    refused = client.post(
+        "/staff/checkin", data={"csrf_token": _csrf(page.text), "code": "  "}, headers=cookie
+    )
+    assert refused.status_code == 422 and "请扫描二维码或输入签到码。" in refused.text
+
+
+def test_the_admin_form_and_the_api_share_the_model(client, admin_headers):
+    cookie = {"Cookie": admin_headers["Cookie"]}
+    page = client.get("/admin/activities/new", headers=cookie)
+    body = activity_body()
+    form = {k: str(v) for k, v in body.items() if k != "quotas"}
+    form |= {"csrf_token": _csrf(page.text), "title": "\u3000", "quota_male": "3"}
+    refused = client.post("/admin/activities", data=form, headers=cookie)
+    assert refused.status_code == 422
+    assert 'id="title-error"' in refused.text and 'id="quotas-error"' in refused.text
