@@ -51,9 +51,11 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
     from tortoise.timezone import now
 
     from qingyuan.activities import activities
+    from qingyuan.activities.schemas import ActivityBody
     from qingyuan.parts import build_kernel, build_services, connected, migrate
     from qingyuan.platform import accounts
     from qingyuan.platform.models import Role
+    from qingyuan.platform.validation import validate
     from qingyuan.settings import load_settings
     from qingyuan.verification import registration
     from qingyuan.verification.departments import (
@@ -101,7 +103,7 @@ async def seed(env: dict[str, str], members: int, rounds: int) -> dict:
             "capacity": 20,
             "quotas": {"male": 10, "female": 10},
         }
-        form = activities.validate(body, settings.timezone)
+        form = validate(ActivityBody.configured(settings), body, strict=True)
 
         async def new_activity() -> int:
             return (await activities.create_activity(admin, form)).id

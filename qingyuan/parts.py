@@ -66,9 +66,7 @@ def _verification_jobs() -> None:
 
 
 def _matching_jobs() -> None:
-    # The matcher and scikit-learn: only processes that run or kick jobs load them.
-    import qingyuan.matching.daily
-    import qingyuan.matching.training  # noqa: F401
+    import qingyuan.matching.jobs  # noqa: F401 (the matcher itself loads when a job runs)
 
 
 def _activities_jobs() -> None:
@@ -171,7 +169,8 @@ def check_settings(settings: PlatformSettings) -> None:
 
 
 def build_kernel(settings: PlatformSettings) -> Kernel:
-    """The platform's kernel, with every part's jobs declared (this imports the matcher)."""
+    """The platform's kernel, with every part's jobs declared (not the matcher: see
+    `qingyuan/matching/jobs.py`)."""
     for part in PARTS:
         part.jobs()
     return platform_kernel.build_kernel(settings)

@@ -1,5 +1,5 @@
 """Offline activities: quotas, registrations and the waitlist, check-in, attendance, feedback
-and "meet again" picks, volunteers, exports and calendars (DESIGN §7). Other parts use the
+and "meet again" picks, volunteers, exports and calendars (docs/brief.md §7). Other parts use the
 modules' functions and the types below, never the tables.
 
 The Tortoise app label stays `events`, the name this part had: existing databases record

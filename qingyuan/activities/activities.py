@@ -6,7 +6,6 @@ Every staff change is audited; cancelling notifies everyone who held or awaited 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from qingyuan.activities.models import (
     Registration,
     RegistrationStatus,
 )
+from qingyuan.activities.schemas import ActivityBody
 from qingyuan.activities.seats import SeatPlan, seats_taken
 from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
@@ -33,7 +33,6 @@ from qingyuan.platform.models import User
 from qingyuan.platform.notifications import notify
 
 GENDERS = ("male", "female")
-MAX_CAPACITY = 2000
 
 
 def kind_label(kind: ActivityKind | str) -> str:
@@ -48,116 +47,45 @@ def kind_label(kind: ActivityKind | str) -> str:
     }[str(kind)]
 
 
-@dataclass(frozen=True)
-class ActivityForm:
-    fields: dict[str, Any]
-    quotas: dict[str, int] | None
+def _problems(data: ActivityBody) -> dict[str, str]:
+    """What the JSON Schema cannot say: the times' order, and quotas within the capacity."""
+    problems: dict[str, str] = {}
+    starts, closes, opens = data.starts_at, data.registration_closes_at, data.registration_opens_at
+    if data.ends_at <= starts:
+        problems["ends_at"] = _("The end must be after the start.")
+    if closes > starts:
+        problems["registration_closes_at"] = _("Registration must close by the start.")
+    if data.cancel_deadline > starts:
+        problems["cancel_deadline"] = _("The cancellation deadline must be by the start.")
+    if opens is not None and opens >= closes:
+        problems["registration_opens_at"] = _("Registration must open before it closes.")
+    if data.quotas is not None and data.quotas.male + data.quotas.female > data.capacity:
+        problems["quotas"] = _("The quotas add up to more than the capacity.")
+    return problems
 
 
-def parse_time(value: Any, timezone: str) -> datetime | None:
-    """An ISO 8601 time; one without an offset is local time (Asia/Shanghai by default)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
-
-
-def _int(value: Any, low: int, high: int) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        return None
-    return value
-
-
-def validate(body: dict[str, Any], timezone: str) -> ActivityForm:
-    """Check a create/edit body; every faulty field is named at once."""
-    errors: dict[str, str] = {}
-    required = _("This field is required.")
-    title = value.strip() if isinstance(value := body.get("title"), str) else ""
-    if not 1 <= len(title) <= 80:
-        errors["title"] = _("Give a title of 1 to 80 characters.")
-    kind = body.get("kind")
-    if not isinstance(kind, str) or kind not in set(ActivityKind):
-        errors["kind"] = _("Choose a kind of activity.")
-    place = value.strip() if isinstance(value := body.get("place"), str) else ""
-    if not 1 <= len(place) <= 120:
-        errors["place"] = _("Give the place (up to 120 characters).")
-    times = {
-        name: parse_time(body.get(name), timezone)
-        for name in ("starts_at", "ends_at", "registration_closes_at", "cancel_deadline")
+def _columns(data: ActivityBody) -> dict[str, Any]:
+    problems = _problems(data)
+    if problems:
+        raise ValidationFailed(fields=problems)
+    return {
+        **data.model_dump(exclude={"quotas"}),
+        "title": data.title.strip(),
+        "place": data.place.strip(),
+        "description": data.description.strip(),
+        "kind": ActivityKind(data.kind),
     }
-    for name, value in times.items():
-        if value is None:
-            errors[name] = required if body.get(name) in (None, "") else _("Enter a valid time.")
-    opens = parse_time(body.get("registration_opens_at"), timezone)
-    if body.get("registration_opens_at") not in (None, "") and opens is None:
-        errors["registration_opens_at"] = _("Enter a valid time.")
-    starts, ends = times["starts_at"], times["ends_at"]
-    if starts and ends and ends <= starts:
-        errors["ends_at"] = _("The end must be after the start.")
-    closes, deadline = times["registration_closes_at"], times["cancel_deadline"]
-    if starts and closes and closes > starts:
-        errors["registration_closes_at"] = _("Registration must close by the start.")
-    if starts and deadline and deadline > starts:
-        errors["cancel_deadline"] = _("The cancellation deadline must be by the start.")
-    if opens and closes and opens >= closes:
-        errors["registration_opens_at"] = _("Registration must open before it closes.")
-    capacity = _int(body.get("capacity"), 1, MAX_CAPACITY)
-    if capacity is None:
-        errors["capacity"] = _(
-            "Capacity must be a whole number from 1 to %(max)d.", max=MAX_CAPACITY
-        )
-    tolerance = _int(body.get("quota_tolerance", 0), 0, MAX_CAPACITY)
-    if tolerance is None:
-        errors["quota_tolerance"] = _("Tolerance must be a whole number, 0 or more.")
-    quotas = _quotas(body.get("quotas"), capacity, errors)
-    city = body.get("city")
-    if city is not None and _int(city, 1000, 9999) is None:
-        errors["city"] = _("Choose a city.")
-    description = body.get("description", "")
-    if not isinstance(description, str) or len(description) > 4000:
-        errors["description"] = _("The description may have up to 4000 characters.")
-    if errors:
-        raise ValidationFailed(fields=errors)
-    return ActivityForm(
-        {
-            "title": title,
-            "kind": ActivityKind(str(kind)),  # checked above
-            "place": place,
-            "city": city,
-            "description": description.strip(),
-            "capacity": capacity,
-            "quota_tolerance": tolerance,
-            "registration_opens_at": opens,
-            "requires_verification": body.get("requires_verification", True) is not False,
-            **times,
-        },
-        quotas,
-    )
 
 
-def _quotas(value: Any, capacity: int | None, errors: dict[str, str]) -> dict[str, int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) != set(GENDERS):
-        errors["quotas"] = _("Give seats for both men and women, or no quotas.")
-        return None
-    seats = {g: _int(value[g], 0, MAX_CAPACITY) for g in GENDERS}
-    if any(n is None for n in seats.values()):
-        errors["quotas"] = _("Quotas must be whole numbers, 0 or more.")
-        return None
-    if capacity is not None and sum(seats.values()) > capacity:  # type: ignore[arg-type]
-        errors["quotas"] = _("The quotas add up to more than the capacity.")
-        return None
-    return seats  # type: ignore[return-value]
+def _quotas(data: ActivityBody) -> dict[str, int]:
+    return data.quotas.model_dump() if data.quotas else {}
 
 
-async def create_activity(admin: User, form: ActivityForm) -> Activity:
+async def create_activity(admin: User, data: ActivityBody) -> Activity:
+    columns = _columns(data)
     async with actions.transaction():
-        activity = await Activity.create(created_by_id=admin.id, **form.fields)
-        for gender, seats in (form.quotas or {}).items():
+        activity = await Activity.create(created_by_id=admin.id, **columns)
+        for gender, seats in _quotas(data).items():
             await Quota.create(activity=activity, gender=gender, seats=seats)
         await audit.record(
             admin, AuditAction.ACTIVITY_CREATED, target_type="activity", target_id=activity.id
@@ -165,8 +93,9 @@ async def create_activity(admin: User, form: ActivityForm) -> Activity:
     return activity
 
 
-async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> Activity:
+async def update_activity(admin: User, activity_id: int, data: ActivityBody) -> Activity:
     """Edit under the seat lock; capacity and quotas may not drop below seats already taken."""
+    columns, quotas = _columns(data), _quotas(data)
     async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:
@@ -174,14 +103,14 @@ async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> 
         if activity.status == ActivityStatus.CANCELLED:
             raise Conflict(_("This activity has been cancelled."))
         taken = await seats_taken(activity_id, connection)
-        plan = SeatPlan(form.fields["capacity"], form.quotas or {}, form.fields["quota_tolerance"])
+        plan = SeatPlan(data.capacity, quotas, data.quota_tolerance)
         if sum(taken.values()) > plan.capacity or any(n > plan.limit(g) for g, n in taken.items()):
             raise ValidationFailed(
                 fields={"capacity": _("More seats are taken than this would allow.")}
             )
-        await activity.update_from_dict(form.fields).save(using_db=connection)
+        await activity.update_from_dict(columns).save(using_db=connection)
         await Quota.filter(activity_id=activity_id).using_db(connection).delete()
-        for gender, seats in (form.quotas or {}).items():
+        for gender, seats in quotas.items():
             await Quota.create(activity=activity, gender=gender, seats=seats, using_db=connection)
         await audit.record(
             admin, AuditAction.ACTIVITY_UPDATED, target_type="activity", target_id=activity_id
@@ -190,7 +119,11 @@ async def update_activity(admin: User, activity_id: int, form: ActivityForm) -> 
 
 
 async def cancel_activity(admin: User, activity_id: int, reason: str) -> Activity:
-    """Cancel, and tell everyone registered; cancelling twice changes nothing more."""
+    """Cancel, and tell everyone registered; cancelling twice changes nothing more.
+
+    The reason is kept stripped, up to 500 characters.
+    """
+    reason = reason.strip()[:500]
     async with actions.transaction() as connection:
         activity = await lock_activity(connection, activity_id)
         if activity is None:

@@ -18,7 +18,7 @@ from qingyuan.activities.models import Activity, Attendance, Registration, Regis
 from qingyuan.activities.settings import EventSettings
 from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
-from qingyuan.platform.errors import Forbidden, NotFound, ValidationFailed
+from qingyuan.platform.errors import Forbidden, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 
@@ -62,16 +62,16 @@ async def mark_no_shows(at: datetime | None = None) -> int:
     ).update(attendance=Attendance.NO_SHOW)
 
 
-async def set_attendance(staff: User, registration_id: int, value: str, reason: str = "") -> None:
-    """Staff correct attendance (e.g. excuse an illness); audited with the reason."""
-    if value not in set(Attendance):
-        raise ValidationFailed(fields={"attendance": _("Choose attended, no-show or excused.")})
+async def set_attendance(
+    staff: User, registration_id: int, value: Attendance, reason: str = ""
+) -> None:
+    """Staff correct attendance (e.g. excuse an illness); audited with the reason (200 chars)."""
     registration = await Registration.get_or_none(
         id=registration_id, status=RegistrationStatus.CONFIRMED
     )
     if registration is None:
         raise NotFound()
-    registration.attendance = Attendance(value)
+    registration.attendance = value
     async with actions.transaction():
         await registration.save(update_fields=["attendance"])
         await audit.record(
@@ -79,6 +79,6 @@ async def set_attendance(staff: User, registration_id: int, value: str, reason: 
             AuditAction.ACTIVITY_ATTENDANCE_SET,
             target_type="registration",
             target_id=registration_id,
-            reason=reason,
-            attendance=value,
+            reason=reason[:200],
+            attendance=value.value,
         )

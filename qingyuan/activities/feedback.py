@@ -14,14 +14,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
 
 from qingyuan.activities.models import Activity, Attendance, Feedback, MeetAgainPick, Registration
+from qingyuan.activities.schemas import LeaveFeedback
 from qingyuan.connections import Connection, ConnectionSource
 from qingyuan.connections.pairs import open_connection
 from qingyuan.connections.safety import is_blocked
 from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
+from qingyuan.platform.validation import validate
 
 PICK_DAYS = 14
-MAX_COMMENT = 500
 
 
 async def _attended(activity_id: int, user_id: int) -> Registration | None:
@@ -42,19 +43,21 @@ async def _after(activity_id: int, at: datetime) -> Activity:
 
 
 async def leave_feedback(
-    user_id: int, activity_id: int, rating: object, comment: object, *, at: datetime | None = None
+    user_id: int, activity_id: int, rating: int, comment: str = "", *, at: datetime | None = None
 ) -> Feedback:
-    """Rate an attended activity 1–5 with an optional comment; a second time replaces it."""
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ValidationFailed(fields={"rating": _("Choose 1 to 5 stars.")})
-    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
-        raise ValidationFailed(fields={"comment": _("Up to 500 characters, please.")})
+    """Rate an attended activity 1–5 with an optional comment; a second time replaces it.
+
+    The rating and comment are checked by `LeaveFeedback`, the route's model, here too: a
+    caller outside the web layer cannot store a rating of 6.
+    """
+    checked = validate(LeaveFeedback, {"rating": rating, "comment": comment}, strict=True)
     await _after(activity_id, at or now())
     registration = await _attended(activity_id, user_id)
     if registration is None:
         raise NotFound()
     feedback, _created = await Feedback.update_or_create(
-        registration=registration, defaults={"rating": rating, "comment": comment.strip()}
+        registration=registration,
+        defaults={"rating": checked.rating, "comment": checked.comment.strip()},
     )
     return feedback
 
@@ -85,11 +88,9 @@ async def my_picks(activity_id: int, user_id: int) -> set[int]:
 
 
 async def pick(
-    user_id: int, activity_id: int, chosen_id: object, *, at: datetime | None = None
+    user_id: int, activity_id: int, chosen_id: int, *, at: datetime | None = None
 ) -> Connection | None:
     """Say "I'd like to meet again"; returns the connection when the wish is mutual."""
-    if isinstance(chosen_id, bool) or not isinstance(chosen_id, int):
-        raise ValidationFailed(fields={"member_id": _("Choose someone who attended.")})
     if chosen_id not in await attendees(activity_id, user_id, at=at):
         raise ValidationFailed(fields={"member_id": _("Choose someone who attended.")})
     try:

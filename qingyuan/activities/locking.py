@@ -1,4 +1,4 @@
-"""The one place where seats are locked (DESIGN §7: no overbooking, ever).
+"""The one place where seats are locked (docs/brief.md §7: no overbooking, ever).
 
 Every change of who holds a seat — sign-up, cancellation, promotion, an expired offer —
 runs in one transaction that first calls `lock_seats`. Locks are always taken in the same

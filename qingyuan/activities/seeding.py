@@ -12,10 +12,12 @@ from tortoise.transactions import in_transaction
 
 from qingyuan.activities import activities, registrations, volunteers
 from qingyuan.activities.models import Activity
+from qingyuan.activities.schemas import ActivityBody, AddShift
 from qingyuan.activities.settings import event_settings
 from qingyuan.platform.errors import UserError
 from qingyuan.platform.models import User
 from qingyuan.platform.settings import PlatformSettings
+from qingyuan.platform.validation import validate
 
 # (day offset, start hour, hours, kind, title, place, city, capacity, quota per gender or None)
 MONTH = (
@@ -86,12 +88,13 @@ async def _seed(
             "description": "共青团主办的公益活动，免费参加，名额有限。",
         }
         activity = await activities.create_activity(
-            admin, activities.validate(body, settings.timezone)
+            admin, validate(ActivityBody.configured(settings), body, strict=True)
         )
         created.append(activity)
-        shift = await volunteers.add_shift(
-            admin, activity.id, "签到", starts - timedelta(minutes=30), starts, 2
+        check_in = AddShift(
+            role="签到", starts_at=starts - timedelta(minutes=30), ends_at=starts, needed=2
         )
+        shift = await volunteers.add_shift(admin, activity.id, check_in)
         if offset % 2 == 0:  # every other activity still misses a volunteer
             await volunteers.assign(admin, shift.id, matchmaker.id)
     config = event_settings(settings)

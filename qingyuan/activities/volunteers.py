@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from qingyuan.activities.models import Activity, Shift, ShiftAssignment
+from qingyuan.activities.schemas import AddShift
 from qingyuan.platform import actions, audit
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.errors import NotFound, ValidationFailed
@@ -13,28 +13,19 @@ from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
 
 
-async def add_shift(
-    admin: User, activity_id: int, role: str, starts_at: datetime, ends_at: datetime, needed: int
-) -> Shift:
+async def add_shift(admin: User, activity_id: int, data: AddShift) -> Shift:
     activity = await Activity.get_or_none(id=activity_id)
     if activity is None:
         raise NotFound()
-    errors = {}
-    if not 1 <= len(role.strip()) <= 40:
-        errors["role"] = _("Name the role (up to 40 characters).")
-    if ends_at <= starts_at:
-        errors["ends_at"] = _("The end must be after the start.")
-    if not 1 <= needed <= 100:
-        errors["needed"] = _("Between 1 and 100 people.")
-    if errors:
-        raise ValidationFailed(fields=errors)
+    if data.ends_at <= data.starts_at:
+        raise ValidationFailed(fields={"ends_at": _("The end must be after the start.")})
     async with actions.transaction():
         shift = await Shift.create(
             activity=activity,
-            role=role.strip(),
-            starts_at=starts_at,
-            ends_at=ends_at,
-            needed=needed,
+            role=data.role.strip(),
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            needed=data.needed,
         )
         await audit.record(
             admin, AuditAction.ACTIVITY_SHIFT_ADDED, target_type="shift", target_id=shift.id

@@ -2,7 +2,7 @@
 their cards (`daily`, `cards`), likes and passes (`decisions`), and the matcher behind them:
 pair features, the p(a likes b) model, the reciprocal pair score and its training.
 
-See DESIGN.md §6. The Speed Dating evaluation lives in :mod:`qingyuan.matching.speed_dating`.
+See docs/brief.md §6. The Speed Dating evaluation lives in :mod:`qingyuan.matching.speed_dating`.
 
 The matcher's names below are re-exported lazily (PEP 562): pages that only need profiles or
 cards must not pay for importing scikit-learn, which takes seconds when a web worker starts;

@@ -1,4 +1,4 @@
-"""The daily assignment (DESIGN §6): at most K proposals per member, maximum total score.
+"""The daily assignment (docs/brief.md §6): at most K proposals per member, maximum total score.
 
 Choosing the day's proposals from the candidate graph is a maximum-weight b-matching: pick
 edges so that member v is in at most ``capacity[v]`` of them (K = 1: a matching) and the sum

@@ -1,4 +1,4 @@
-"""Candidate generation for the daily match (DESIGN §6): two-way hard filters, top-k graph.
+"""Candidate generation for the daily match (docs/brief.md §6): two-way hard filters, top-k graph.
 
 Scoring every compatible pair is out of reach — a million members in one province leave each
 tens of thousands of compatible partners — so the daily run builds a sparse graph instead:
@@ -146,7 +146,7 @@ def pair_keys(size: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def compatible(members: Members, filters: HardFilters, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The two-way hard filters of DESIGN §6 for each pair (a[i], b[i]).
+    """The two-way hard filters of docs/brief.md §6 for each pair (a[i], b[i]).
 
     Both eligible and distinct, each fits the other's gender sought, age range, cities and
     minimum degree, and the pair is not forbidden. An unknown fact (NaN age, region 0, degree

@@ -11,7 +11,7 @@ One run per day and partition (province), recorded in `MatchRun`:
   a started, unfinished partition that the next run does again;
 - complete: a run waits for partitions another holder has, and takes them over if that
   holder dies, so a run (or job) only returns once every partition of the day is stored.
-Pairs across partitions are not proposed: members meet where they live (DESIGN §6), and it
+Pairs across partitions are not proposed: members meet where they live (docs/brief.md §6), and it
 lets partitions run on different workers.
 """
 
@@ -23,7 +23,6 @@ import time
 from datetime import date, timedelta
 
 import numpy as np
-from taskiq import Context, TaskiqDepends
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
@@ -35,7 +34,6 @@ from qingyuan.matching.population import Population, load_population
 from qingyuan.matching.reasons import reasons_for
 from qingyuan.matching.settings import MatchingSettings, matching_settings
 from qingyuan.matching.training import live_scorer, model_dir
-from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.locks import Lease, LeaseHeld, lease
 from qingyuan.platform.notifications import notify_many
@@ -189,10 +187,3 @@ async def _store(
         run.stats = stats
         await run.save()
     return True
-
-
-@job("matching.daily_run", cron="0 12 * * *", retries=3, retry_delay=60)
-async def daily_run_job(context: Context = TaskiqDepends()) -> dict[str, object]:
-    """Local noon: today's match. A retry after a crash resumes the unfinished partitions."""
-    kernel: Kernel = context.state.kernel
-    return await run_day(kernel, kernel.settings.local_today())

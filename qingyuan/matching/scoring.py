@@ -5,7 +5,7 @@ matters as much as AUC. Logistic regression over the engineered features of
 :mod:`qingyuan.matching.features` — smoothed like rates as log-odds add up like a
 Bradley-Terry model — is the default. On Speed Dating it beats gradient boosting (one-sided AUC
 0.804 vs 0.794, mutual 0.777 vs 0.757), and folded into a :class:`LinearScorer` it scores
-~20M pairs/s against ~0.1M for gradient boosting (2-core machine; DESIGN §12 has ~60M vs
+~20M pairs/s against ~0.1M for gradient boosting (2-core machine; docs/brief.md §12 has ~60M vs
 ~0.27M), so scoring never limits the daily run: building the features does (~1–2M pairs/s).
 ``"gradient_boosting"`` stays available for comparison should richer features make it pay.
 

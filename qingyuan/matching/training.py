@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from taskiq import Context, TaskiqDepends
 
 from qingyuan.matching.features import BehaviourPrior, pair_features
 from qingyuan.matching.model_store import load_model, save_model
@@ -37,7 +36,6 @@ from qingyuan.matching.scoring import (
     train,
 )
 from qingyuan.matching.settings import matching_settings
-from qingyuan.platform.jobs import job
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.locks import LeaseHeld, lease
 from qingyuan.platform.settings import PlatformSettings
@@ -135,12 +133,10 @@ async def evaluate_live(model_dir: Path, today: date) -> dict[str, Any]:
     }
 
 
-@job("matching.retrain", cron="30 3 * * *", retries=2, retry_delay=600)
-async def retrain_job(context: Context = TaskiqDepends()) -> dict[str, Any]:
+async def retrain_nightly(kernel: Kernel) -> dict[str, Any]:
     """Nightly retraining, once a day however many workers tick: a lease keeps a second
     worker off while one trains, and a mark written on success makes later ticks skip the
     day. A killed trainer's lease expires within seconds, so the retry can still train."""
-    kernel: Kernel = context.state.kernel
     today = kernel.settings.local_today()
     done = f"model-trained:{today.isoformat()}"
     if await kernel.redis.exists(done):

@@ -21,13 +21,12 @@ from qingyuan.verification.status import ensure_verified
 async def offer_slot(
     matchmaker: User, starts_at: datetime, ends_at: datetime, place: str
 ) -> ConsultationSlot:
+    """A free slot; `place` is not blank, at most 120 characters (the route's `OfferSlot`)."""
     errors = {}
     if starts_at <= now():
         errors["starts_at"] = _("Choose a time in the future.")
     if ends_at <= starts_at:
         errors["ends_at"] = _("The end must be after the start.")
-    if not 1 <= len(place.strip()) <= 120:
-        errors["place"] = _("Give the place (up to 120 characters).")
     if errors:
         raise ValidationFailed(fields=errors)
     return await ConsultationSlot.create(

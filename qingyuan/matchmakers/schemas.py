@@ -1,5 +1,6 @@
-"""Request and response models of matchmakers: care assignments, consultation notes and
-introductions (`qingyuan.platform.validation` says how models validate and document)."""
+"""Request and response models of matchmakers: care assignments, consultation notes,
+introductions and consultation slots (`qingyuan.platform.validation` says how models
+validate and document)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ from qingyuan.matching.schemas import Card
 from qingyuan.matchmakers.models import IntroductionStatus
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.i18n import gettext_lazy
-from qingyuan.platform.validation import FieldProblem, Id, Schema, Text, Timestamp, Trimmed
+from qingyuan.platform.local_time import LocalTime, Zoned
+from qingyuan.platform.validation import (
+    NOT_BLANK,
+    FieldProblem,
+    Id,
+    Schema,
+    Text,
+    Timestamp,
+    Trimmed,
+)
 
 NOTE_MAX = 1000
 
@@ -109,3 +119,24 @@ class NoteOut(Schema):
 
 class Notes(Schema):
     notes: list[NoteOut]
+
+
+class OfferSlot(Zoned):
+    """A 1:1 consultation slot a matchmaker offers."""
+
+    beyond_schema: ClassVar = frozenset({"starts_at", "ends_at"})  # in the future, in order
+    field_messages: ClassVar = {"place": gettext_lazy("Give the place (up to 120 characters).")}
+    starts_at: LocalTime
+    ends_at: LocalTime
+    place: Annotated[str, Field(min_length=1, max_length=120, pattern=NOT_BLANK)]
+
+
+class Slot(Schema):
+    id: int
+    starts_at: Timestamp
+    ends_at: Timestamp
+    place: str
+
+
+class Slots(Schema):
+    slots: list[Slot]

@@ -67,6 +67,11 @@ Trimmed = AfterValidator(_trimmed)
 """Marks text kept without surrounding spaces, where spaces only are as good as nothing:
 `Annotated[Text, Field(min_length=1, max_length=n), Trimmed]` (limits as sent, as the
 document says). JSON Schema cannot say "not blank": list the field in `beyond_schema`."""
+BLANKS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""What `str.strip()` removes, as a regex class: the blanks around a title or a place."""
+
+NOT_BLANK = rf"^[^\x00]*[^\x00{BLANKS}][^\x00]*$"
+"""Text without NUL that is not only blanks (the services keep it stripped)."""
 
 Id = Annotated[int, Field(ge=1, lt=INT_BOUND)]
 """A row id (the `{name:id}` path convertor's range, and a 32-bit column)."""
@@ -122,6 +127,8 @@ def _min_length(ctx: Mapping[str, Any]) -> str:
 def _pattern(ctx: Mapping[str, Any]) -> str:
     if ctx.get("pattern") == NO_NUL:
         return _("The request contains characters that are not text.")
+    if ctx.get("pattern") == NOT_BLANK:
+        return _("This field is required.")
     return _("This is not in the expected format.")
 
 

@@ -71,7 +71,7 @@ class IdNumber:
 
     @property
     def masked(self) -> str:
-        """The display form of DESIGN §4: ``330106********1234`` (region, stars, last four)."""
+        """The display form of docs/brief.md §4: ``330106********1234``."""
         return f"{self.value[:6]}{'*' * 8}{self.value[-4:]}"
 
     def __repr__(self) -> str:

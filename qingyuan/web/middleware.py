@@ -56,7 +56,7 @@ class LocaleMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """DESIGN §4 headers on every response; personal responses are never cached."""
+    """docs/brief.md §4 headers on every response; personal responses are never cached."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app

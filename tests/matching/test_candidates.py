@@ -27,7 +27,7 @@ EVERYTHING = CandidateSettings(k=10_000, sample=10_000, max_listed=10_000)
 
 
 def brute_force_compatible(members: Members, filters: HardFilters) -> set[tuple[int, int]]:
-    """Every pair that passes DESIGN §6's hard filters, checked one pair at a time."""
+    """Every pair that passes docs/brief.md §6's hard filters, checked one pair at a time."""
     forbidden = {(int(k // filters.forbidden.size), int(k % filters.forbidden.size))
                  for k in filters.forbidden.keys}  # fmt: skip
     return {

@@ -8,9 +8,10 @@ from typing import Annotated, Literal, Self
 import pytest
 from pydantic import Field, model_validator
 
+from qingyuan.connections.settings import connection_settings
 from qingyuan.platform.errors import ValidationFailed
 from qingyuan.platform.i18n import use_locale
-from qingyuan.platform.settings import Settings
+from qingyuan.platform.settings import PlatformSettings
 from qingyuan.platform.validation import (
     FieldProblem,
     Schema,
@@ -42,8 +43,8 @@ class Note(Schema):
     text: Annotated[Text, Field(min_length=1)]
 
     @classmethod
-    def configured(cls, settings: Settings) -> type[Self]:
-        return _note(int(settings.extra.get("QINGYUAN_TEST_NOTE_MAX", "10")))
+    def configured(cls, settings: PlatformSettings) -> type[Self]:
+        return _note(connection_settings(settings).chat_max_length)
 
 
 @cache
@@ -91,7 +92,7 @@ def test_nul_is_not_text(make_settings):
 
 @pytest.mark.parametrize("limit", [7, 30])
 def test_a_limit_from_settings_is_in_the_document_and_the_validator(make_settings, limit):
-    settings = make_settings(QINGYUAN_TEST_NOTE_MAX=str(limit))
+    settings = make_settings(QINGYUAN_CHAT_MAX_LENGTH=str(limit))
 
     async def endpoint(request):  # never called: only described
         raise AssertionError

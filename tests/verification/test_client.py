@@ -271,7 +271,7 @@ async def test_an_unknown_person_is_unknown_everywhere(clients: DepartmentClient
 async def test_answers_arrive_as_they_come(
     departments_app: Starlette, clients: DepartmentClients
 ) -> None:
-    departments_of(departments_app)["education"].knobs.delay = 0.3  # on each of its 3 requests
+    departments_of(departments_app)["education"].knobs.delay = 0.6  # on each of its 3 requests
     started = time.monotonic()
 
     arrivals = {
@@ -280,8 +280,8 @@ async def test_answers_arrive_as_they_come(
     }
 
     assert list(arrivals)[-1] == "education" and set(arrivals) == set(DEPARTMENTS)
-    assert arrivals["education"] >= 0.9
-    assert max(seconds for key, seconds in arrivals.items() if key != "education") < 0.3
+    assert arrivals["education"] >= 1.8
+    assert max(seconds for key, seconds in arrivals.items() if key != "education") < 0.6
 
 
 @pytest.mark.asyncio

@@ -1,5 +1,6 @@
-"""A web worker must start fast: the matcher and scikit-learn belong to job workers (they are
-loaded by `qingyuan.parts.build_kernel`, which declares every part's jobs)."""
+"""A web worker must start fast: the matcher and scikit-learn belong to job workers. Every
+process declares every part's jobs (`qingyuan.parts.build_kernel`), but matching's job module
+imports the matcher only when a job runs (`qingyuan/matching/jobs.py`)."""
 
 import subprocess
 import sys
@@ -34,10 +35,29 @@ def test_importing_the_web_app_imports_no_matcher_and_no_scikit_learn() -> None:
     assert _imported_after("import qingyuan.web.app") == []
 
 
-def test_the_probe_sees_the_matcher_when_a_job_worker_loads_it() -> None:
-    """The same probe after building a kernel (what job workers do) finds them all: the test
-    above cannot pass because it looks in the wrong place."""
-    loaded = _imported_after("from qingyuan.parts import PARTS; [part.jobs() for part in PARTS]")
+def test_a_started_web_app_has_not_imported_the_matcher() -> None:
+    """Importing is not all a web worker does: its lifespan builds the kernel, which declares
+    every part's jobs. A separate worker runs them, so none of the matcher is loaded."""
+    started = (
+        "import os, tempfile; os.environ['QINGYUAN_DATA_DIR'] = tempfile.mkdtemp(); "
+        "os.environ['QINGYUAN_PASSWORD_PROFILE'] = 'cheapest'; "
+        "from starlette.testclient import TestClient; from qingyuan import parts; "
+        "from qingyuan.settings import load_settings; import asyncio; "
+        "settings = load_settings(env_file=None); asyncio.run(parts.migrate(settings)); "
+        "from qingyuan.web.app import create_app; "
+        "client = TestClient(create_app(settings, run_worker=False)); client.__enter__(); "
+        "assert client.get('/healthz').status_code == 200; client.__exit__(None, None, None)"
+    )
+    assert _imported_after(started) == []
+
+
+def test_the_probe_sees_the_matcher_when_a_job_runs_it() -> None:
+    """The same probe after the daily run's job body starts finds them all: the tests above
+    cannot pass because they look in the wrong place."""
+    loaded = _imported_after(
+        "from qingyuan.parts import PARTS; [part.jobs() for part in PARTS]; "
+        "from qingyuan.matching import daily, training"
+    )
     assert {"sklearn", "scipy", "qingyuan.matching.daily", "qingyuan.matching.scoring"} <= set(
         loaded
     )

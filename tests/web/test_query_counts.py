@@ -23,6 +23,7 @@ from tortoise.timezone import now
 from qingyuan.activities import activities, calendar, registrations, volunteers
 from qingyuan.activities.checkin import new_code
 from qingyuan.activities.models import Activity, Attendance, Registration, RegistrationStatus
+from qingyuan.activities.schemas import ActivityBody, AddShift
 from qingyuan.activities.settings import event_settings
 from qingyuan.connections.encrypted_columns import MESSAGE_TEXT, REPORT_DETAILS
 from qingyuan.connections.models import ConnectionSource, ReportReason
@@ -34,6 +35,7 @@ from qingyuan.matchmakers.schemas import AddNote, Assign
 from qingyuan.platform import audit, notifications
 from qingyuan.platform.actions import AuditAction
 from qingyuan.platform.models import Role, User
+from qingyuan.platform.validation import validate
 from qingyuan.verification.departments import generate_personas
 from qingyuan.verification.idnumber import parse_id_number
 from qingyuan.verification.models import Member
@@ -129,8 +131,8 @@ Grow = Callable[[World, int], None]
 
 
 async def _activity(world: World, **changes: Any) -> Activity:
-    timezone = world.kernel.settings.timezone
-    form = activities.validate(activity_body(**changes), timezone)
+    model = ActivityBody.configured(world.kernel.settings)
+    form = validate(model, activity_body(**changes), strict=True)
     return await activities.create_activity(world.admin, form)
 
 
@@ -274,10 +276,9 @@ def grow_shifts(world: World, n: int) -> None:
             volunteers.add_shift,
             world.admin,
             activity_id,
-            f"签到{i}",
-            start - timedelta(hours=1),
-            start,
-            1,
+            AddShift(
+                role=f"签到{i}", starts_at=start - timedelta(hours=1), ends_at=start, needed=1
+            ),
         )
 
 

@@ -1,4 +1,4 @@
-"""The six mocked government departments (DESIGN §5): real HTTP services over a registry of
+"""The six mocked government departments (docs/brief.md §5): real HTTP services over a registry of
 fictitious citizens, for the embedded mode, tests and demos.  ``PERSONAS.md`` lists the bundled
 citizens and what verifying each of them gives.
 """

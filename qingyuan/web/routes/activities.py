@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
@@ -23,146 +22,100 @@ from qingyuan.activities import (
     registrations,
     waitlist,
 )
+from qingyuan.activities.schemas import (
+    Activities,
+    ActivitiesQuery,
+    ActivityDetail,
+    ActivityOut,
+    Attendee,
+    Attendees,
+    CalendarFeed,
+    Cancelled,
+    Counts,
+    GenderCounts,
+    LeaveFeedback,
+    MyActivities,
+    MyActivity,
+    MyRegistration,
+    Pick,
+    Picked,
+    Rated,
+    Status,
+    Ticket,
+)
 from qingyuan.activities.seats import SeatPlan
 from qingyuan.activities.settings import EventSettings, event_settings
 from qingyuan.matching.cards import member_cards
 from qingyuan.matching.profiles import city_names
 from qingyuan.matchmakers import ConsultationSlot, consultations
-from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError, ValidationFailed
+from qingyuan.matchmakers.schemas import Slot, Slots
+from qingyuan.platform.errors import Conflict, Forbidden, NotFound, UserError
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
-from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.bodies import model_response, parse_form, parse_json, parse_query
 from qingyuan.web.openapi import ApiRoute
 from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
-
-GENDER_COUNTS: dict[str, Any] = {
-    "type": "object",
-    "properties": {"male": {"type": "integer"}, "female": {"type": "integer"}},
-}
-ACTIVITY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "title", "kind", "starts_at", "ends_at", "place", "capacity", "status"],
-    "properties": {
-        "id": {"type": "integer"},
-        "title": {"type": "string"},
-        "kind": {"type": "string"},
-        "kind_label": {"type": "string"},
-        "description": {"type": "string"},
-        "place": {"type": "string"},
-        "city": {"type": ["integer", "null"]},
-        "starts_at": {"type": "string", "format": "date-time"},
-        "ends_at": {"type": "string", "format": "date-time"},
-        "capacity": {"type": "integer"},
-        "quotas": {"anyOf": [GENDER_COUNTS, {"type": "null"}]},
-        "quota_tolerance": {"type": "integer"},
-        "registration_opens_at": {"type": ["string", "null"], "format": "date-time"},
-        "registration_closes_at": {"type": "string", "format": "date-time"},
-        "cancel_deadline": {"type": "string", "format": "date-time"},
-        "status": {"type": "string", "enum": ["scheduled", "cancelled"]},
-    },
-}
-REGISTRATION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["status", "waitlist_position"],
-    "properties": {
-        "status": {
-            "type": "string",
-            "enum": ["confirmed", "offered", "waitlisted", "cancelled", "expired"],
-        },
-        "waitlist_position": {"type": ["integer", "null"]},
-        "offer_expires_at": {"type": ["string", "null"], "format": "date-time"},
-    },
-}
-DETAIL_SCHEMA: dict[str, Any] = {
-    **ACTIVITY_SCHEMA,
-    "properties": {
-        **ACTIVITY_SCHEMA["properties"],
-        "counts": {
-            "type": "object",
-            "properties": {"confirmed": GENDER_COUNTS, "waitlisted": GENDER_COUNTS},
-        },
-        "my_registration": {"anyOf": [REGISTRATION_SCHEMA, {"type": "null"}]},
-    },
-}
 
 
 def config_of(request: Request) -> EventSettings:
     return event_settings(kernel_of(request).settings)
 
 
-async def activity_json(activity: Activity) -> dict[str, Any]:
-    return (await activities_json([activity]))[0]
+async def activity_out(activity: Activity) -> ActivityOut:
+    return (await activities_out([activity]))[0]
 
 
-async def activities_json(found: Sequence[Activity]) -> list[dict[str, Any]]:
+async def activities_out(found: Sequence[Activity]) -> list[ActivityOut]:
     """Activities as the API shows them, the quotas of all of them read in one query."""
     quotas = await activities.quotas_of(a.id for a in found)
-    return [_activity_json(activity, quotas.get(activity.id, {})) for activity in found]
+    return [_activity_out(activity, quotas.get(activity.id)) for activity in found]
 
 
-def _activity_json(activity: Activity, quotas: dict[str, int]) -> dict[str, Any]:
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": activity.id,
-        "title": activity.title,
-        "kind": activity.kind.value,
-        "kind_label": activities.kind_label(activity.kind),
-        "description": activity.description,
-        "place": activity.place,
-        "city": activity.city,
-        "starts_at": iso(activity.starts_at),
-        "ends_at": iso(activity.ends_at),
-        "capacity": activity.capacity,
-        "quotas": quotas or None,
-        "quota_tolerance": activity.quota_tolerance,
-        "registration_opens_at": iso(activity.registration_opens_at),
-        "registration_closes_at": iso(activity.registration_closes_at),
-        "cancel_deadline": iso(activity.cancel_deadline),
-        "status": activity.status.value,
-    }
+def _activity_out(activity: Activity, quotas: dict[str, int] | None) -> ActivityOut:
+    return ActivityOut(
+        id=activity.id,
+        title=activity.title,
+        kind=activity.kind.value,
+        kind_label=activities.kind_label(activity.kind),
+        description=activity.description,
+        place=activity.place,
+        city=activity.city,
+        starts_at=activity.starts_at,
+        ends_at=activity.ends_at,
+        capacity=activity.capacity,
+        quotas=GenderCounts(**quotas) if quotas else None,
+        quota_tolerance=activity.quota_tolerance,
+        registration_opens_at=activity.registration_opens_at,
+        registration_closes_at=activity.registration_closes_at,
+        cancel_deadline=activity.cancel_deadline,
+        status=activity.status.value,
+    )
 
 
-async def registration_json(
+async def registration_out(
     registration: Registration, plan: SeatPlan | None = None
-) -> dict[str, Any]:
-    expires = registration.offer_expires_at
-    return {
-        "status": registration.status.value,
-        "waitlist_position": await waitlist.position(registration, plan),
-        "offer_expires_at": expires.isoformat() if expires else None,
-    }
+) -> MyRegistration:
+    return MyRegistration(
+        status=registration.status.value,
+        waitlist_position=await waitlist.position(registration, plan),
+        offer_expires_at=registration.offer_expires_at,
+    )
 
 
-async def detail_json(activity: Activity, user: User) -> dict[str, Any]:
+async def detail_out(activity: Activity, user: User) -> ActivityDetail:
     mine = await registrations.active_registration(activity.id, user.id)
-    return {
-        **await activity_json(activity),
-        "counts": await activities.counts(activity.id),
-        "my_registration": await registration_json(mine) if mine else None,
-    }
+    return ActivityDetail(
+        **dict(await activity_out(activity)),
+        counts=Counts.model_validate(await activities.counts(activity.id)),
+        my_registration=await registration_out(mine) if mine else None,
+    )
 
 
-def filters(request: Request) -> dict[str, Any]:
-    """The list's query-string filters (kind, date, city); bad values are a 422."""
-    params = request.query_params
-    chosen: dict[str, Any] = {}
-    if params.get("kind"):
-        if params["kind"] not in {k.value for k in activities.ActivityKind}:
-            raise ValidationFailed(fields={"kind": _("Choose a kind of activity.")})
-        chosen["kind"] = params["kind"]
-    if params.get("city"):
-        if not params["city"].isdigit() or len(params["city"]) != 4:
-            raise ValidationFailed(fields={"city": _("Choose a city.")})
-        chosen["city"] = int(params["city"])
-    if params.get("date"):
-        try:
-            chosen["day"] = date.fromisoformat(params["date"])
-        except ValueError as exc:
-            raise ValidationFailed(fields={"date": _("Enter a valid date.")}) from exc
-    return chosen
+def chosen_filters(query: ActivitiesQuery) -> dict[str, Any]:
+    """The list's filters as `activities.upcoming` and the page's form take them."""
+    chosen = {"kind": query.kind, "city": query.city, "day": query.date}
+    return {name: value for name, value in chosen.items() if value is not None}
 
 
 async def _user(request: Request) -> User:
@@ -172,16 +125,17 @@ async def _user(request: Request) -> User:
 
 @guard(login=True)
 async def list_api(request: Request) -> Response:
+    query = await parse_query(request, ActivitiesQuery)
     found = await activities.upcoming(
-        at=now(), timezone=kernel_of(request).settings.timezone, **filters(request)
+        at=now(), timezone=kernel_of(request).settings.timezone, **chosen_filters(query)
     )
-    return JSONResponse({"activities": await activities_json(found)})
+    return model_response(Activities(activities=await activities_out(found)))
 
 
 @guard(login=True)
 async def detail_api(request: Request) -> Response:
     activity = await activities.get_activity(request.path_params["activity_id"])
-    return JSONResponse(await detail_json(activity, await _user(request)))
+    return model_response(await detail_out(activity, await _user(request)))
 
 
 @guard(login=True)
@@ -189,8 +143,8 @@ async def sign_up_api(request: Request) -> Response:
     result = await registrations.sign_up(
         config_of(request), await _user(request), request.path_params["activity_id"]
     )
-    return JSONResponse(
-        await registration_json(result.registration, result.plan),
+    return model_response(
+        await registration_out(result.registration, result.plan),
         status_code=201 if result.created else 200,
     )
 
@@ -200,7 +154,7 @@ async def cancel_api(request: Request) -> Response:
     await registrations.cancel(
         config_of(request), await _user(request), request.path_params["activity_id"]
     )
-    return JSONResponse({"status": "cancelled"})
+    return model_response(Cancelled(status="cancelled"))
 
 
 async def my_ticket(request: Request) -> tuple[Activity, Registration]:
@@ -215,12 +169,12 @@ async def my_ticket(request: Request) -> tuple[Activity, Registration]:
 @guard(login=True)
 async def ticket_api(request: Request) -> Response:
     _activity, mine = await my_ticket(request)
-    return JSONResponse(
-        {
-            "code": checkin.format_code(mine.code),
-            "qr": checkin.qr_token(config_of(request), mine.id),
-            "checked_in": mine.checked_in_at is not None,
-        }
+    return model_response(
+        Ticket(
+            code=checkin.format_code(mine.code),
+            qr=checkin.qr_token(config_of(request), mine.id),
+            checked_in=mine.checked_in_at is not None,
+        )
     )
 
 
@@ -228,14 +182,14 @@ async def ticket_api(request: Request) -> Response:
 async def mine_api(request: Request) -> Response:
     user = await _user(request)
     mine = await _my_registrations(user)
-    listed = await activities_json([r.activity for r in mine])
-    return JSONResponse(
-        {
-            "registrations": [
-                {"activity": activity, **await registration_json(r)}
+    listed = await activities_out([r.activity for r in mine])
+    return model_response(
+        MyActivities(
+            registrations=[
+                MyActivity(activity=activity, **dict(await registration_out(r)))
                 for r, activity in zip(mine, listed, strict=True)
             ]
-        }
+        )
     )
 
 
@@ -263,7 +217,7 @@ def page_helpers() -> dict[str, Any]:
 async def list_page(request: Request) -> Response:
     error, chosen = None, {}
     try:
-        chosen = filters(request)
+        chosen = chosen_filters(await parse_query(request, ActivitiesQuery))
     except UserError as problem:
         error = problem
     found = await activities.upcoming(
@@ -345,14 +299,10 @@ async def cancel_page(request: Request) -> Response:
 
 @guard(login=True)
 async def feedback_page(request: Request) -> Response:
-    form = await read_form(request)
-    rating = str(form.get("rating", ""))
     try:
+        form = await parse_form(request, LeaveFeedback)
         await feedback.leave_feedback(
-            (await _user(request)).id,
-            request.path_params["activity_id"],
-            int(rating) if rating.isdigit() else rating,
-            str(form.get("comment", "")),
+            (await _user(request)).id, request.path_params["activity_id"], form.rating, form.comment
         )
     except UserError as error:
         return await _detail_page(request, error)
@@ -361,12 +311,10 @@ async def feedback_page(request: Request) -> Response:
 
 @guard(login=True)
 async def pick_page(request: Request) -> Response:
-    chosen = str((await read_form(request)).get("member_id", ""))
     try:
+        form = await parse_form(request, Pick)
         await feedback.pick(
-            (await _user(request)).id,
-            request.path_params["activity_id"],
-            int(chosen) if chosen.isdigit() else chosen,
+            (await _user(request)).id, request.path_params["activity_id"], form.member_id
         )
     except UserError as error:
         return await _detail_page(request, error)
@@ -401,14 +349,11 @@ async def mine_page(request: Request) -> Response:
 
 @guard(login=True)
 async def feedback_api(request: Request) -> Response:
-    body = await read_json(request)
+    body = await parse_json(request, LeaveFeedback)
     saved = await feedback.leave_feedback(
-        (await _user(request)).id,
-        request.path_params["activity_id"],
-        body.get("rating"),
-        body.get("comment", ""),
+        (await _user(request)).id, request.path_params["activity_id"], body.rating, body.comment
     )
-    return JSONResponse({"rating": saved.rating}, status_code=201)
+    return model_response(Rated(rating=saved.rating), status_code=201)
 
 
 @guard(login=True)
@@ -420,51 +365,46 @@ async def attendees_api(request: Request) -> Response:
     day = kernel_of(request).settings.local_today()
     found = await member_cards(others, user.id, day)
     cards = [found[other] for other in others]
-    return JSONResponse(
-        {
-            "attendees": [
-                {"id": other, "nickname": card["nickname"], "picked": other in picked}
+    return model_response(
+        Attendees(
+            attendees=[
+                Attendee(id=other, nickname=card["nickname"], picked=other in picked)
                 for other, card in zip(others, cards, strict=True)
             ]
-        }
+        )
     )
 
 
 @guard(login=True)
 async def pick_api(request: Request) -> Response:
-    body = await read_json(request)
+    body = await parse_json(request, Pick)
     connection = await feedback.pick(
-        (await _user(request)).id, request.path_params["activity_id"], body.get("member_id")
+        (await _user(request)).id, request.path_params["activity_id"], body.member_id
     )
-    return JSONResponse(
-        {"mutual": connection is not None, "connection_id": connection.id if connection else None}
+    return model_response(
+        Picked(mutual=connection is not None, connection_id=connection.id if connection else None)
     )
 
 
-def slot_json(slot: ConsultationSlot) -> dict[str, Any]:
-    return {
-        "id": slot.id,
-        "starts_at": slot.starts_at.isoformat(),
-        "ends_at": slot.ends_at.isoformat(),
-        "place": slot.place,
-    }
+def slot_out(slot: ConsultationSlot) -> Slot:
+    return Slot(id=slot.id, starts_at=slot.starts_at, ends_at=slot.ends_at, place=slot.place)
 
 
 @guard(login=True)
 async def slots_api(request: Request) -> Response:
-    return JSONResponse({"slots": [slot_json(s) for s in await consultations.free_slots()]})
+    return model_response(Slots(slots=[slot_out(s) for s in await consultations.free_slots()]))
 
 
 @guard(login=True)
 async def book_slot_api(request: Request) -> Response:
     slot = await consultations.book(await _user(request), request.path_params["slot_id"])
-    return JSONResponse(slot_json(slot))
+    return model_response(slot_out(slot))
 
 
 @guard(login=True)
 async def cancel_slot_api(request: Request) -> Response:
     await consultations.cancel_booking(await _user(request), request.path_params["slot_id"])
-    return JSONResponse({"status": "cancelled"})
+    return model_response(Cancelled(status="cancelled"))
 
 
 async def _consultations_page(request: Request, error: UserError | None = None) -> Response:
@@ -528,13 +468,13 @@ async def feed_ics(request: Request) -> Response:
 @guard(login=True)
 async def feed_api(request: Request) -> Response:
     token = await calendar.new_feed((await _user(request)).id)
-    return JSONResponse({"url": f"{_base_url(request)}calendar/{token}.ics"}, status_code=201)
+    return model_response(CalendarFeed(url=f"{_base_url(request)}calendar/{token}.ics"), 201)
 
 
 @guard(login=True)
 async def feed_revoke_api(request: Request) -> Response:
     await calendar.revoke_feed((await _user(request)).id)
-    return JSONResponse({"status": "revoked"})
+    return model_response(Status(status="revoked"))
 
 
 ACTIVITY_PATH = "/api/v1/activities/{activity_id:id}"
@@ -544,14 +484,8 @@ routes = [
         list_api,
         method="GET",
         summary="Upcoming activities (filters: kind, date YYYY-MM-DD, city code)",
-        errors=(422,),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["activities"],
-                "properties": {"activities": {"type": "array", "items": ACTIVITY_SCHEMA}},
-            }
-        },
+        query=ActivitiesQuery,
+        responses={200: Activities},
     ),
     ApiRoute(
         ACTIVITY_PATH,
@@ -559,7 +493,7 @@ routes = [
         method="GET",
         summary="One activity, with confirmed and waitlisted counts per gender",
         errors=(404,),
-        responses={200: DETAIL_SCHEMA},
+        responses={200: ActivityDetail},
     ),
     ApiRoute(
         f"{ACTIVITY_PATH}/registration",
@@ -567,7 +501,7 @@ routes = [
         method="POST",
         summary="Sign up: a seat if one fits, else the waitlist (again: takes an offered seat)",
         errors=(403, 404, 409),
-        responses={201: REGISTRATION_SCHEMA, 200: REGISTRATION_SCHEMA},
+        responses={201: MyRegistration, 200: MyRegistration},
     ),
     ApiRoute(
         f"{ACTIVITY_PATH}/registration",
@@ -575,13 +509,7 @@ routes = [
         method="DELETE",
         summary="Cancel my registration (idempotent); a freed seat goes to the waitlist",
         errors=(404, 409),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["status"],
-                "properties": {"status": {"type": "string", "enum": ["cancelled"]}},
-            }
-        },
+        responses={200: Cancelled},
     ),
     ApiRoute(
         f"{ACTIVITY_PATH}/ticket",
@@ -589,17 +517,7 @@ routes = [
         method="GET",
         summary="My ticket: typed code and the QR token (no personal data); confirmed seats only",
         errors=(404,),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["code", "qr", "checked_in"],
-                "properties": {
-                    "code": {"type": "string", "example": "ABCD-EFGH"},
-                    "qr": {"type": "string"},
-                    "checked_in": {"type": "boolean"},
-                },
-            }
-        },
+        responses={200: Ticket},
     ),
     Route("/activities", list_page),
     Route("/activities/{activity_id:id}", detail_page),
@@ -617,16 +535,9 @@ routes = [
         feedback_api,
         method="POST",
         summary="Rate an activity I attended (1–5) with an optional comment",
-        body={
-            "type": "object",
-            "required": ["rating"],
-            "properties": {
-                "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-                "comment": {"type": "string", "maxLength": 500},
-            },
-        },
+        body=LeaveFeedback,
         errors=(404, 409),
-        responses={201: {"type": "object", "properties": {"rating": {"type": "integer"}}}},
+        responses={201: Rated},
     ),
     ApiRoute(
         f"{ACTIVITY_PATH}/attendees",
@@ -634,36 +545,23 @@ routes = [
         method="GET",
         summary="Other attendees I may pick to meet again (attendees only, after the end)",
         errors=(404, 409),
-        responses={200: {"type": "object", "properties": {"attendees": {"type": "array"}}}},
+        responses={200: Attendees},
     ),
     ApiRoute(
         f"{ACTIVITY_PATH}/picks",
         pick_api,
         method="POST",
         summary="I'd like to meet this attendee again; mutual picks become a connection",
-        body={
-            "type": "object",
-            "required": ["member_id"],
-            "properties": {"member_id": {"type": "integer"}},
-        },
+        body=Pick,
         errors=(404, 409),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["mutual", "connection_id"],
-                "properties": {
-                    "mutual": {"type": "boolean"},
-                    "connection_id": {"type": ["integer", "null"]},
-                },
-            }
-        },
+        responses={200: Picked},
     ),
     ApiRoute(
         "/api/v1/consultation-slots",
         slots_api,
         method="GET",
         summary="Free 1:1 consultation slots with matchmakers",
-        responses={200: {"type": "object", "properties": {"slots": {"type": "array"}}}},
+        responses={200: Slots},
     ),
     ApiRoute(
         "/api/v1/consultation-slots/{slot_id:id}/booking",
@@ -671,14 +569,14 @@ routes = [
         method="POST",
         summary="Book a consultation slot (verified members)",
         errors=(403, 404, 409),
-        responses={200: {"type": "object", "properties": {"id": {"type": "integer"}}}},
+        responses={200: Slot},
     ),
     ApiRoute(
         "/api/v1/consultation-slots/{slot_id:id}/booking",
         cancel_slot_api,
         method="DELETE",
         summary="Give my booked slot back (idempotent)",
-        responses={200: {"type": "object", "properties": {"status": {"type": "string"}}}},
+        responses={200: Cancelled},
     ),
     Route("/activities/{activity_id:id}/calendar.ics", activity_ics),
     Route("/calendar/{token:str}.ics", feed_ics),
@@ -687,34 +585,20 @@ routes = [
         feed_api,
         method="POST",
         summary="A new secret URL of my activities calendar (the old one stops working)",
-        responses={
-            201: {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}
-        },
+        responses={201: CalendarFeed},
     ),
     ApiRoute(
         "/api/v1/me/calendar-feed",
         feed_revoke_api,
         method="DELETE",
         summary="Revoke my calendar URL",
-        responses={
-            200: {
-                "type": "object",
-                "required": ["status"],
-                "properties": {"status": {"type": "string"}},
-            }
-        },
+        responses={200: Status},
     ),
     ApiRoute(
         "/api/v1/me/activities",
         mine_api,
         method="GET",
         summary="My registrations, newest first",
-        responses={
-            200: {
-                "type": "object",
-                "required": ["registrations"],
-                "properties": {"registrations": {"type": "array"}},
-            }
-        },
+        responses={200: MyActivities},
     ),
 ]

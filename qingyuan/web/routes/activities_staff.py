@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.timezone import now
 
 from qingyuan.activities import (
     Activity,
+    Attendance,
     Shift,
     activities,
     attendance,
@@ -21,7 +21,24 @@ from qingyuan.activities import (
     figures,
     volunteers,
 )
+from qingyuan.activities.schemas import (
+    ActivityBody,
+    AddShift,
+    Assign,
+    AssignToShift,
+    AttendanceSet,
+    CancelActivity,
+    CheckedIn,
+    CheckInBody,
+    Created,
+    Export,
+    Figures,
+    SetAttendance,
+    Staffing,
+    Status,
+)
 from qingyuan.matchmakers import consultations
+from qingyuan.matchmakers.schemas import OfferSlot
 from qingyuan.platform.errors import (
     Conflict,
     NotFound,
@@ -31,46 +48,16 @@ from qingyuan.platform.errors import (
 )
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import Role, User
-from qingyuan.web.bodies import read_form, read_json
+from qingyuan.platform.settings import PlatformSettings
+from qingyuan.platform.validation import validate
+from qingyuan.web.bodies import model_response, parse_form, parse_json, read_form
 from qingyuan.web.openapi import ApiRoute
-from qingyuan.web.routes.activities import ACTIVITY_SCHEMA, config_of
+from qingyuan.web.routes.activities import config_of
 from qingyuan.web.security import guard, kernel_of, logged_in_user
 from qingyuan.web.templating import render
 
 ADMIN = (Role.ADMIN,)
 STAFF = (Role.ADMIN, Role.MATCHMAKER)
-ACTIVITY_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "title",
-        "kind",
-        "starts_at",
-        "ends_at",
-        "place",
-        "capacity",
-        "quotas",
-        "registration_closes_at",
-        "cancel_deadline",
-    ],
-    "properties": {
-        name: schema
-        for name, schema in ACTIVITY_SCHEMA["properties"].items()
-        if name not in ("id", "kind_label", "status")
-    }
-    | {"requires_verification": {"type": "boolean"}},
-}
-ID_SCHEMA = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
-CHECKIN_SCHEMA = {
-    "type": "object",
-    "required": ["status", "registration_id", "activity_id"],
-    "properties": {
-        "status": {"type": "string", "enum": ["checked_in"]},
-        "registration_id": {"type": "integer"},
-        "activity_id": {"type": "integer"},
-        "activity_title": {"type": "string"},
-        "gender": {"type": "string"},
-    },
-}
 
 
 async def _staff(request: Request) -> User:
@@ -78,67 +65,70 @@ async def _staff(request: Request) -> User:
     return user
 
 
-def _form(request: Request, body: dict[str, Any]) -> activities.ActivityForm:
-    return activities.validate(body, kernel_of(request).settings.timezone)
+def _settings(request: Request) -> PlatformSettings:
+    return kernel_of(request).settings
+
+
+def _activity_of(request: Request, form: dict[str, str]) -> ActivityBody:
+    """The admin page's form as `ActivityBody`: the API's model serves both."""
+    body: dict[str, object] = {k: v for k, v in form.items() if v.strip() and k in BODY_FIELDS}
+    male, female = form.get("quota_male", ""), form.get("quota_female", "")
+    if male or female:
+        body["quotas"] = {"male": male, "female": female}
+    return validate(ActivityBody.configured(_settings(request)), body, strict=False)
 
 
 @guard(roles=ADMIN)
 async def create_api(request: Request) -> Response:
-    form = _form(request, await read_json(request))
-    activity = await activities.create_activity(await _staff(request), form)
-    return JSONResponse({"id": activity.id}, status_code=201)
+    body = await parse_json(request, ActivityBody)
+    activity = await activities.create_activity(await _staff(request), body)
+    return model_response(Created(id=activity.id), 201)
 
 
 @guard(roles=ADMIN)
 async def update_api(request: Request) -> Response:
-    form = _form(request, await read_json(request))
+    body = await parse_json(request, ActivityBody)
     activity = await activities.update_activity(
-        await _staff(request), request.path_params["activity_id"], form
+        await _staff(request), request.path_params["activity_id"], body
     )
-    return JSONResponse({"id": activity.id})
+    return model_response(Created(id=activity.id))
 
 
 @guard(roles=ADMIN)
 async def cancel_api(request: Request) -> Response:
-    body = await read_json(request)
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValidationFailed(fields={"reason": _("Say why the activity is cancelled.")})
+    body = await parse_json(request, CancelActivity)
     await activities.cancel_activity(
-        await _staff(request), request.path_params["activity_id"], reason.strip()[:500]
+        await _staff(request), request.path_params["activity_id"], body.reason
     )
-    return JSONResponse({"status": "cancelled"})
+    return model_response(Status(status="cancelled"))
 
 
 @guard(roles=STAFF)
 async def checkin_api(request: Request) -> Response:
-    body = await read_json(request)
-    code = body.get("code")
-    if not isinstance(code, str) or not code.strip() or len(code) > 200:
-        raise ValidationFailed(fields={"code": _("Scan the QR code or type the ticket code.")})
-    activity_id = body.get("activity_id")
-    if activity_id is not None and (
-        isinstance(activity_id, bool) or not isinstance(activity_id, int)
-    ):
-        raise ValidationFailed(fields={"activity_id": _("Choose an activity.")})
-    entry = await checkin.check_in(
+    entry = await _check_in(request, await parse_json(request, CheckInBody))
+    return model_response(
+        CheckedIn(
+            status="checked_in",
+            registration_id=entry.registration.id,
+            activity_id=entry.activity.id,
+            activity_title=entry.activity.title,
+            gender=entry.registration.gender,
+        )
+    )
+
+
+async def _check_in(request: Request, body: CheckInBody) -> checkin.CheckIn:
+    """The page and the API check in alike."""
+    return await checkin.check_in(
         config_of(request),
         kernel_of(request).redis,
         await _staff(request),
-        code,
-        activity_id=activity_id,
-    )
-    return JSONResponse(
-        {
-            "status": "checked_in",
-            "registration_id": entry.registration.id,
-            "activity_id": entry.activity.id,
-            "activity_title": entry.activity.title,
-            "gender": entry.registration.gender,
-        }
+        body.code,
+        activity_id=body.activity_id,
     )
 
 
+BODY_FIELDS = frozenset(ActivityBody.model_fields)
 FORM_FIELDS = (
     "title",
     "kind",
@@ -153,22 +143,6 @@ FORM_FIELDS = (
     "quota_tolerance",
     "description",
 )
-
-
-def _number(text: str) -> int | str:
-    """A form's number as an int, or the text itself for the validator to refuse."""
-    return int(text) if text.strip().isdigit() else text
-
-
-def form_body(form: dict[str, str]) -> dict[str, Any]:
-    """The admin form as the API's body: the same validation serves both."""
-    body: dict[str, Any] = {k: form.get(k, "") for k in FORM_FIELDS[:7]}
-    body["description"] = form.get("description", "")
-    body["capacity"] = _number(form.get("capacity", ""))
-    body["quota_tolerance"] = _number(form.get("quota_tolerance", "") or "0")
-    male, female = form.get("quota_male", ""), form.get("quota_female", "")
-    body["quotas"] = {"male": _number(male), "female": _number(female)} if male or female else None
-    return body
 
 
 def _kinds() -> list[tuple[str, str]]:
@@ -244,7 +218,7 @@ async def create_page(request: Request) -> Response:
     form = await _posted_form(request)
     try:
         activity = await activities.create_activity(
-            await _staff(request), _form(request, form_body(form))
+            await _staff(request), _activity_of(request, form)
         )
     except ValidationFailed as error:
         return await _form_page(request, form, error=error)
@@ -265,7 +239,7 @@ async def update_page(request: Request) -> Response:
     form = await _posted_form(request)
     try:
         await activities.update_activity(
-            await _staff(request), activity_id, _form(request, form_body(form))
+            await _staff(request), activity_id, _activity_of(request, form)
         )
     except (ValidationFailed, Conflict) as error:
         return await _form_page(request, form, activity_id=activity_id, error=error)
@@ -275,29 +249,18 @@ async def update_page(request: Request) -> Response:
 @guard(roles=ADMIN)
 async def shift_page(request: Request) -> Response:
     activity_id = request.path_params["activity_id"]
-    form = await read_form(request)
-    timezone = kernel_of(request).settings.timezone
-    starts = activities.parse_time(str(form.get("starts_at", "")), timezone)
-    ends = activities.parse_time(str(form.get("ends_at", "")), timezone)
-    needed = str(form.get("needed", ""))
-    if starts is None or ends is None or not needed.isdigit():
-        raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
-    await volunteers.add_shift(
-        await _staff(request), activity_id, str(form.get("role", "")), starts, ends, int(needed)
-    )
+    form = await parse_form(request, AddShift)
+    await volunteers.add_shift(await _staff(request), activity_id, form)
     return RedirectResponse(f"/admin/activities/{activity_id}", status_code=303)
 
 
 @guard(roles=ADMIN)
 async def assignment_page(request: Request) -> Response:
     activity_id = request.path_params["activity_id"]
-    form = await read_form(request)
-    shift, volunteer = str(form.get("shift_id", "")), str(form.get("volunteer_id", ""))
-    if not shift.isdigit() or not volunteer.isdigit():
-        raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
-    if not await Shift.exists(id=int(shift), activity_id=activity_id):
+    form = await parse_form(request, AssignToShift)
+    if not await Shift.exists(id=form.shift_id, activity_id=activity_id):
         raise NotFound()
-    await volunteers.assign(await _staff(request), int(shift), int(volunteer))
+    await volunteers.assign(await _staff(request), form.shift_id, form.volunteer_id)
     return RedirectResponse(f"/admin/activities/{activity_id}", status_code=303)
 
 
@@ -332,9 +295,9 @@ def _csv_response(activity_id: int, text: str) -> Response:
 @guard(roles=ADMIN)
 async def export_page(request: Request) -> Response:
     activity = await activities.get_activity(request.path_params["activity_id"])
-    reason = str((await read_form(request)).get("reason", ""))
+    form = await parse_form(request, Export)
     text = await exports.attendee_csv(
-        kernel_of(request).cipher, await _staff(request), activity.id, reason
+        kernel_of(request).cipher, await _staff(request), activity.id, form.reason
     )
     return _csv_response(activity.id, text)
 
@@ -342,10 +305,8 @@ async def export_page(request: Request) -> Response:
 @guard(roles=ADMIN)
 async def cancel_page(request: Request) -> Response:
     activity_id = request.path_params["activity_id"]
-    reason = str((await read_form(request)).get("reason", "")).strip()
-    if not reason:
-        raise ValidationFailed(fields={"reason": _("Say why the activity is cancelled.")})
-    await activities.cancel_activity(await _staff(request), activity_id, reason[:500])
+    form = await parse_form(request, CancelActivity)
+    await activities.cancel_activity(await _staff(request), activity_id, form.reason)
     return RedirectResponse(f"/admin/activities/{activity_id}", status_code=303)
 
 
@@ -353,7 +314,7 @@ async def _checkin_page(
     request: Request,
     *,
     result: checkin.CheckIn | None = None,
-    error: checkin.CheckInRefused | RateLimited | None = None,
+    error: UserError | None = None,
     chosen: int | None = None,
 ) -> Response:
     start = now()
@@ -381,18 +342,11 @@ async def checkin_page(request: Request) -> Response:
 
 @guard(roles=STAFF)
 async def checkin_submit(request: Request) -> Response:
-    form = await read_form(request)
-    raw_activity = str(form.get("activity_id", ""))
+    raw_activity = str((await read_form(request)).get("activity_id", ""))
     chosen = int(raw_activity) if raw_activity.isdigit() else None
     try:
-        entry = await checkin.check_in(
-            config_of(request),
-            kernel_of(request).redis,
-            await _staff(request),
-            str(form.get("code", ""))[:200],
-            activity_id=chosen,
-        )
-    except (checkin.CheckInRefused, RateLimited) as error:
+        entry = await _check_in(request, await parse_form(request, CheckInBody))
+    except (ValidationFailed, checkin.CheckInRefused, RateLimited) as error:
         return await _checkin_page(request, error=error, chosen=chosen)
     return await _checkin_page(request, result=entry, chosen=chosen)
 
@@ -401,57 +355,48 @@ async def checkin_submit(request: Request) -> Response:
 async def figures_api(request: Request) -> Response:
     activity = await activities.get_activity(request.path_params["activity_id"])
     timezone = kernel_of(request).settings.timezone
-    return JSONResponse(await figures.activity_figures(activity.id, timezone))
+    found = await figures.activity_figures(activity.id, timezone)
+    return model_response(Figures.model_validate(found))
 
 
 @guard(roles=ADMIN)
 async def export_api(request: Request) -> Response:
-    body = await read_json(request)
+    body = await parse_json(request, Export)
     activity = await activities.get_activity(request.path_params["activity_id"])
-    reason = value if isinstance(value := body.get("reason"), str) else ""
     text = await exports.attendee_csv(
-        kernel_of(request).cipher, await _staff(request), activity.id, reason
+        kernel_of(request).cipher, await _staff(request), activity.id, body.reason
     )
     return _csv_response(activity.id, text)
 
 
 @guard(roles=ADMIN)
 async def attendance_api(request: Request) -> Response:
-    body = await read_json(request)
-    reason = value if isinstance(value := body.get("reason"), str) else ""
+    body = await parse_json(request, SetAttendance)
     await attendance.set_attendance(
         await _staff(request),
         request.path_params["registration_id"],
-        str(body.get("attendance", "")),
-        reason[:200],
+        Attendance(body.attendance),
+        body.reason,
     )
-    return JSONResponse({"attendance": body["attendance"]})
+    return model_response(AttendanceSet(attendance=body.attendance))
 
 
 @guard(roles=ADMIN)
 async def add_shift_api(request: Request) -> Response:
-    body = await read_json(request)
-    timezone = kernel_of(request).settings.timezone
-    starts = activities.parse_time(body.get("starts_at"), timezone)
-    ends = activities.parse_time(body.get("ends_at"), timezone)
-    needed = body.get("needed", 1)
-    if starts is None or ends is None or isinstance(needed, bool) or not isinstance(needed, int):
-        raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
-    role = value if isinstance(value := body.get("role"), str) else ""
+    body = await parse_json(request, AddShift)
     shift = await volunteers.add_shift(
-        await _staff(request), request.path_params["activity_id"], role, starts, ends, needed
+        await _staff(request), request.path_params["activity_id"], body
     )
-    return JSONResponse({"id": shift.id}, status_code=201)
+    return model_response(Created(id=shift.id), 201)
 
 
 @guard(roles=ADMIN)
 async def assign_api(request: Request) -> Response:
-    body = await read_json(request)
-    volunteer_id = body.get("volunteer_id")
-    if isinstance(volunteer_id, bool) or not isinstance(volunteer_id, int):
-        raise ValidationFailed(fields={"volunteer_id": _("Choose an active volunteer matchmaker.")})
-    await volunteers.assign(await _staff(request), request.path_params["shift_id"], volunteer_id)
-    return JSONResponse({"status": "assigned"})
+    body = await parse_json(request, Assign)
+    await volunteers.assign(
+        await _staff(request), request.path_params["shift_id"], body.volunteer_id
+    )
+    return model_response(Status(status="assigned"))
 
 
 @guard(roles=ADMIN)
@@ -459,67 +404,53 @@ async def unassign_api(request: Request) -> Response:
     await volunteers.unassign(
         await _staff(request), request.path_params["shift_id"], request.path_params["volunteer_id"]
     )
-    return JSONResponse({"status": "unassigned"})
+    return model_response(Status(status="unassigned"))
 
 
 @guard(roles=ADMIN)
 async def staffing_api(request: Request) -> Response:
     activity = await activities.get_activity(request.path_params["activity_id"])
-    return JSONResponse({"shifts": await volunteers.staffing(activity.id)})
+    shifts = await volunteers.staffing(activity.id)
+    return model_response(Staffing.model_validate({"shifts": shifts}, strict=False))
 
 
 @guard(roles=(Role.MATCHMAKER,))
 async def offer_slot_api(request: Request) -> Response:
-    body = await read_json(request)
-    timezone = kernel_of(request).settings.timezone
-    starts = activities.parse_time(body.get("starts_at"), timezone)
-    ends = activities.parse_time(body.get("ends_at"), timezone)
-    if starts is None or ends is None:
-        raise ValidationFailed(fields={"starts_at": _("Enter a valid time.")})
-    place = value if isinstance(value := body.get("place"), str) else ""
-    slot = await consultations.offer_slot(await _staff(request), starts, ends, place)
-    return JSONResponse({"id": slot.id}, status_code=201)
+    body = await parse_json(request, OfferSlot)
+    slot = await consultations.offer_slot(
+        await _staff(request), body.starts_at, body.ends_at, body.place.strip()
+    )
+    return model_response(Created(id=slot.id), 201)
 
 
 ADMIN_PATH = "/api/v1/admin/activities"
-STATUS_SCHEMA = {"type": "object", "properties": {"status": {"type": "string"}}}
 routes = [
     ApiRoute(
         ADMIN_PATH,
         create_api,
         method="POST",
         summary="Create an activity (admins)",
-        body=ACTIVITY_BODY,
+        body=ActivityBody,
         errors=(404,),
-        responses={201: ID_SCHEMA},
+        responses={201: Created},
     ),
     ApiRoute(
         f"{ADMIN_PATH}/{{activity_id:id}}",
         update_api,
         method="PUT",
         summary="Edit an activity (admins); seats already taken must still fit",
-        body=ACTIVITY_BODY,
+        body=ActivityBody,
         errors=(404, 409),
-        responses={200: ID_SCHEMA},
+        responses={200: Created},
     ),
     ApiRoute(
         f"{ADMIN_PATH}/{{activity_id:id}}/cancellation",
         cancel_api,
         method="POST",
         summary="Cancel an activity and notify everyone registered (admins)",
-        body={
-            "type": "object",
-            "required": ["reason"],
-            "properties": {"reason": {"type": "string"}},
-        },
+        body=CancelActivity,
         errors=(404,),
-        responses={
-            200: {
-                "type": "object",
-                "required": ["status"],
-                "properties": {"status": {"type": "string"}},
-            }
-        },
+        responses={200: Status},
     ),
     Route("/admin/activities", list_page),
     Route("/admin/activities/new", new_page),
@@ -539,18 +470,14 @@ routes = [
         method="GET",
         summary="Sign-ups over time, confirmed / waitlisted / attended / no-show, pairs formed",
         errors=(404,),
-        responses={200: {"type": "object"}},
+        responses={200: Figures},
     ),
     ApiRoute(
         f"{ADMIN_PATH}/{{activity_id:id}}/export",
         export_api,
         method="POST",
         summary="Attendee list as CSV, personal data masked; audit-logged with the reason",
-        body={
-            "type": "object",
-            "required": ["reason"],
-            "properties": {"reason": {"type": "string"}},
-        },
+        body=Export,
         errors=(404,),
         responses={200: None},
     ),
@@ -559,47 +486,27 @@ routes = [
         attendance_api,
         method="PUT",
         summary="Correct attendance (attended / no_show / excused), audited with the reason",
-        body={
-            "type": "object",
-            "required": ["attendance"],
-            "properties": {
-                "attendance": {"type": "string", "enum": ["attended", "no_show", "excused"]},
-                "reason": {"type": "string"},
-            },
-        },
+        body=SetAttendance,
         errors=(404,),
-        responses={200: {"type": "object"}},
+        responses={200: AttendanceSet},
     ),
     ApiRoute(
         f"{ADMIN_PATH}/{{activity_id:id}}/shifts",
         add_shift_api,
         method="POST",
         summary="Add a volunteer role and shift to an activity",
-        body={
-            "type": "object",
-            "required": ["role", "starts_at", "ends_at"],
-            "properties": {
-                "role": {"type": "string"},
-                "starts_at": {"type": "string", "format": "date-time"},
-                "ends_at": {"type": "string", "format": "date-time"},
-                "needed": {"type": "integer"},
-            },
-        },
+        body=AddShift,
         errors=(404,),
-        responses={201: ID_SCHEMA},
+        responses={201: Created},
     ),
     ApiRoute(
         "/api/v1/admin/shifts/{shift_id:id}/assignments",
         assign_api,
         method="POST",
         summary="Assign a volunteer matchmaker to a shift",
-        body={
-            "type": "object",
-            "required": ["volunteer_id"],
-            "properties": {"volunteer_id": {"type": "integer"}},
-        },
+        body=Assign,
         errors=(404,),
-        responses={200: STATUS_SCHEMA},
+        responses={200: Status},
     ),
     ApiRoute(
         "/api/v1/admin/shifts/{shift_id:id}/assignments/{volunteer_id:id}",
@@ -607,7 +514,7 @@ routes = [
         method="DELETE",
         summary="Take a volunteer off a shift",
         errors=(404,),
-        responses={200: STATUS_SCHEMA},
+        responses={200: Status},
     ),
     ApiRoute(
         f"{ADMIN_PATH}/{{activity_id:id}}/staffing",
@@ -615,24 +522,16 @@ routes = [
         method="GET",
         summary="Shifts, who is on them, and the staffing gaps",
         errors=(404,),
-        responses={200: {"type": "object", "properties": {"shifts": {"type": "array"}}}},
+        responses={200: Staffing},
     ),
     ApiRoute(
         "/api/v1/staff/consultation-slots",
         offer_slot_api,
         method="POST",
         summary="Offer a 1:1 consultation slot (matchmakers)",
-        body={
-            "type": "object",
-            "required": ["starts_at", "ends_at", "place"],
-            "properties": {
-                "starts_at": {"type": "string", "format": "date-time"},
-                "ends_at": {"type": "string", "format": "date-time"},
-                "place": {"type": "string"},
-            },
-        },
+        body=OfferSlot,
         errors=(404,),
-        responses={201: ID_SCHEMA},
+        responses={201: Created},
     ),
     ApiRoute(
         "/api/v1/staff/checkins",
@@ -641,12 +540,8 @@ routes = [
         summary="Check a member in by scanned QR token or typed code (admins, and volunteers "
         "with a shift at the ticket's activity; 429 after QINGYUAN_RATE_CHECKIN_CODE wrong typed "
         "codes)",
-        body={
-            "type": "object",
-            "required": ["code"],
-            "properties": {"code": {"type": "string"}, "activity_id": {"type": "integer"}},
-        },
+        body=CheckInBody,
         errors=(404, 409, 429),
-        responses={200: CHECKIN_SCHEMA},
+        responses={200: CheckedIn},
     ),
 ]
