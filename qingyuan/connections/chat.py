@@ -27,7 +27,7 @@ from qingyuan.connections.models import Connection, Message
 from qingyuan.platform import ratelimit, realtime, statements
 from qingyuan.platform.crypto import PIICipher
 from qingyuan.platform.encryption import reserve_id
-from qingyuan.platform.errors import Conflict, NotFound, ValidationFailed
+from qingyuan.platform.errors import Conflict, NotFound
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.models import User
 from qingyuan.platform.realtime import publish
@@ -35,7 +35,6 @@ from qingyuan.platform.settings import RateLimit
 from qingyuan.verification.status import Standing
 
 PAGE_SIZE = 50
-MAX_BIGINT = 2**63  # message ids are 64-bit: a larger bound is not an id, and drivers refuse it
 
 
 def other_side(connection: Connection, user_id: int) -> int:
@@ -122,8 +121,9 @@ async def sender(rules: safety.SafetySettings, user_id: int, standing: Standing)
     return Sender(user_id, await safety.level_of(rules, user_id, standing))
 
 
-async def _open_chat(sender: Sender, connection_id: int) -> OpenChat:
-    """The chat from the sender's cache, or looked up once (404 if not theirs or ended)."""
+async def open_chat(sender: Sender, connection_id: int) -> OpenChat:
+    """The chat from the sender's cache, or looked up once (404 if not theirs or ended): a
+    route calls it before reading the body, so a stranger gets the 404 before any 422."""
     chat = sender.chats.get(connection_id)
     if chat is None:
         connection = await connection_for(sender.user_id, connection_id)
@@ -143,7 +143,7 @@ async def send(
     rules: safety.SafetySettings,
     sender: Sender,
     connection_id: int,
-    text: Any,
+    text: str,
 ) -> dict[str, Any]:
     """Validate, store (encrypted), then rate-limit and publish to both sides; returns the
     message as published (`wire`'s shape). With the chat known to `sender` and its limit
@@ -162,7 +162,7 @@ async def send(
     refused before anything is stored. Bad input costs nothing. A connection with a suspended
     member takes no new messages (neutral wording: the other side is not told why).
     """
-    chat = await _open_chat(sender, connection_id)  # first: a stranger learns nothing, a 404
+    chat = await open_chat(sender, connection_id)  # first: a stranger learns nothing, a 404
     cleaned = safety.clean_text(rules, text)
     bucket, limit = safety.message_bucket(sender.user_id), rules.limits[sender.level]
     await _check_not_full(redis, sender, bucket, limit)
@@ -245,45 +245,35 @@ async def _refuse(chat: OpenChat) -> NoReturn:
     raise Conflict(_("This chat is no longer available."))
 
 
-def _page_bound(value: Any, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        number = -1
-    if not 0 <= number < MAX_BIGINT:
-        raise ValidationFailed(fields={name: _("Must be a whole number, 0 or more.")})
-    return number
-
-
 async def list_messages(
-    user_id: int, connection_id: int, *, before: Any = None, after: Any = None, limit: Any = None
+    connection: Connection,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = PAGE_SIZE,
 ) -> tuple[list[Message], bool]:
-    """A page of messages, oldest first: the newest `limit` (before `before`), or everything
-    after `after` (catching up after a reconnect). Returns (messages, more older ones exist)."""
-    connection = await connection_for(user_id, connection_id)
-    before, after = _page_bound(before, "before"), _page_bound(after, "after")
-    size = _page_bound(limit, "limit") or PAGE_SIZE
-    if size > 200:
-        raise ValidationFailed(fields={"limit": _("At most 200 messages at a time.")})
+    """A page of `connection`'s messages (`connection_for` first: a stranger's 404), oldest
+    first: the newest `limit` (before `before`), or everything after `after` (catching up
+    after a reconnect). Returns (messages, more older ones exist)."""
     query = Message.filter(connection_id=connection.id)
     if after is not None:
-        page = await query.filter(id__gt=after).order_by("id").limit(size + 1)
-        return page[:size], False
+        page = await query.filter(id__gt=after).order_by("id").limit(limit + 1)
+        return page[:limit], False
     if before is not None:
         query = query.filter(id__lt=before)
-    page = await query.order_by("-id").limit(size + 1)
-    return list(reversed(page[:size])), len(page) > size
+    page = await query.order_by("-id").limit(limit + 1)
+    return list(reversed(page[:limit])), len(page) > limit
 
 
-async def mark_read(redis: Redis, user_id: int, connection_id: int, up_to: Any = None) -> int:
-    """Mark messages to `user_id` as read (all, or up to a message id); tell the sender's
-    devices so their read ticks update. Returns how many changed."""
-    connection = await connection_for(user_id, connection_id)
+async def mark_read(
+    redis: Redis, user_id: int, connection: Connection, up_to: int | None = None
+) -> int:
+    """Mark messages to `user_id` in `connection` (theirs: `connection_for`) as read (all, or
+    up to a message id); tell the sender's devices so their read ticks update. Returns how
+    many changed."""
     query = Message.filter(connection_id=connection.id, recipient_id=user_id, read_at__isnull=True)
-    if (bound := _page_bound(up_to, "up_to")) is not None:
-        query = query.filter(id__lte=bound)
+    if up_to is not None:
+        query = query.filter(id__lte=up_to)
     changed = await query.update(read_at=now())
     if changed:
         event = {"type": "read", "connection_id": connection.id, "reader_id": user_id}

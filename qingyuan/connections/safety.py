@@ -238,9 +238,10 @@ def warning_json(risk: str) -> dict[str, str]:
 # --- message validation and limits -----------------------------------------------------------
 
 
-def clean_text(rules: SafetySettings, text: Any) -> str:
-    """The message as stored, or a 422 saying what is wrong with it."""
-    if not isinstance(text, str) or not text.strip():
+def clean_text(rules: SafetySettings, text: str) -> str:
+    """The message as stored, or a 422 saying what is wrong with it: the rules on the text as
+    stored (stripped, NFC), which the request model (`SendMessage`) cannot say."""
+    if not text.strip():
         raise ValidationFailed(fields={"text": _("Write a message first.")})
     text = unicodedata.normalize("NFC", text.strip())
     if len(text) > rules.max_length:
@@ -328,24 +329,17 @@ async def report(
     cipher: PIICipher,
     reporter_id: int,
     reported_id: int,
-    reason: Any,
-    details: Any,
+    reason: ReportReason,
+    details: str,
     connection_id: int | None,
 ) -> Report:
-    """File a report for the admins' queue; bad reasons or details are a 422."""
+    """File a report for the admins' queue (the request model `ReportMember` checks the
+    reason and the details' length)."""
     if reporter_id == reported_id or not await have_met(reporter_id, reported_id):
         raise NotFound()
-    errors = {}
-    if reason not in ReportReason.__members__.values():
-        errors["reason"] = _("Choose a reason.")
-    details = details.strip() if isinstance(details, str) else ""
-    if len(details) > 2000:
-        errors["details"] = _("Please keep the details under 2000 characters.")
-    if errors:
-        raise ValidationFailed(fields=errors)
     report: Report = await REPORT_DETAILS.create(
         cipher,
-        details,
+        details.strip(),
         reporter_id=reporter_id,
         reported_id=reported_id,
         reason=ReportReason(reason),

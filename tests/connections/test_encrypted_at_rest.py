@@ -90,7 +90,9 @@ def test_a_database_migrated_by_main_upgrades_and_its_texts_are_encrypted(settin
 
     async def read() -> list[str]:
         async with connected(settings):
-            messages, _ = await chat.list_messages(ids["b"], ids["connection"])
+            messages, _ = await chat.list_messages(
+                await chat.connection_for(ids["b"], ids["connection"])
+            )
             report = await safety.report_view(cipher, await Report.get(id=ids["report"]))
             notes = await introductions.notes_of(cipher, ids["matchmaker"], ids["a"])
             intro = await Introduction.get(id=ids["intro"])

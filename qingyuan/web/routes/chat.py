@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,15 +20,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from qingyuan.connections import Report, ReportReason, chat, safety
+from qingyuan.connections import Connection, Report, ReportReason, chat, safety
+from qingyuan.connections.schemas import MarkChatRead, MessagesQuery, ReportMember, SendMessage
 from qingyuan.matching.cards import member_card
 from qingyuan.platform import ratelimit, realtime
 from qingyuan.platform.errors import NotFound, RateLimited, UserError, ValidationFailed
 from qingyuan.platform.i18n import gettext as _
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.models import Role, User
+from qingyuan.platform.validation import configured, validate
 from qingyuan.verification.status import Standing, verified_standing
-from qingyuan.web.bodies import read_form, read_json
+from qingyuan.web.bodies import parse_form, parse_json, parse_query, read_form
 from qingyuan.web.convertors import MAX_ID
 from qingyuan.web.errors import error_body
 from qingyuan.web.openapi import ApiRoute
@@ -100,15 +103,26 @@ async def _verified(request: Request) -> tuple[User, Standing]:
     return user, cache["standing"]
 
 
-async def _send(request: Request, text: Any) -> dict[str, Any]:
-    """Send as the current member (the chat service grades their message rate)."""
+async def _send(request: Request, read: Callable[[], Awaitable[SendMessage]]) -> dict[str, Any]:
+    """Send as the current member (the chat service grades their message rate). The chat is
+    looked up before `read` parses the body, so a stranger gets the 404 before any 422; the
+    send itself finds it in the sender's cache (its cost stays as `chat.send` says)."""
     user, standing = await _verified(request)
     kernel = kernel_of(request)
     rules = rules_of(request)
     sender = await chat.sender(rules, user.id, standing)
     connection_id = request.path_params["connection_id"]
+    await chat.open_chat(sender, connection_id)
+    text = (await read()).text
     sent = await chat.send(kernel.redis, kernel.cipher, rules, sender, connection_id, text)
     return chat.for_viewer(sent, user.id)
+
+
+async def _connection(request: Request, user: User, *, open_only: bool = True) -> Connection:
+    """The path's connection, if it is `user`'s (else 404, before any body is read)."""
+    return await chat.connection_for(
+        user.id, request.path_params["connection_id"], open_only=open_only
+    )
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -117,12 +131,10 @@ async def _send(request: Request, text: Any) -> dict[str, Any]:
 @guard(login=True)
 async def messages_api(request: Request) -> Response:
     user = await verified_member(request)
+    connection = await _connection(request, user)
+    query = await parse_query(request, MessagesQuery)
     messages, has_more = await chat.list_messages(
-        user.id,
-        request.path_params["connection_id"],
-        before=request.query_params.get("before"),
-        after=request.query_params.get("after"),
-        limit=request.query_params.get("limit"),
+        connection, before=query.before, after=query.after, limit=query.limit
     )
     cipher = kernel_of(request).cipher
     return JSONResponse(
@@ -136,17 +148,17 @@ async def messages_api(request: Request) -> Response:
 @guard(login=True)
 async def send_api(request: Request) -> Response:
     await verified_member(request)  # before reading the body: strangers learn nothing
-    body = await read_json(request)
-    return JSONResponse(await _send(request, body.get("text")), status_code=201)
+    sent = await _send(request, lambda: parse_json(request, SendMessage))
+    return JSONResponse(sent, status_code=201)
 
 
 @guard(login=True)
 async def read_api(request: Request) -> Response:
     user = await verified_member(request)
-    body = await read_json(request)
-    connection_id = request.path_params["connection_id"]
-    await chat.mark_read(kernel_of(request).redis, user.id, connection_id, body.get("up_to"))
-    return JSONResponse({"unread": (await chat.unread_counts(user.id)).get(connection_id, 0)})
+    connection = await _connection(request, user)
+    body = await parse_json(request, MarkChatRead)
+    await chat.mark_read(kernel_of(request).redis, user.id, connection, body.up_to)
+    return JSONResponse({"unread": (await chat.unread_counts(user.id)).get(connection.id, 0)})
 
 
 @guard(login=True)
@@ -166,30 +178,29 @@ async def block_api(request: Request) -> Response:
 
 
 async def _block(request: Request, user: User) -> None:
-    connection = await chat.connection_for(
-        user.id, request.path_params["connection_id"], open_only=False
-    )
+    connection = await _connection(request, user, open_only=False)
     await safety.do_block(kernel_of(request).redis, user, chat.other_side(connection, user.id))
 
 
 @guard(login=True)
 async def report_api(request: Request) -> Response:
     user = await verified_member(request)
-    body = await read_json(request)
-    item = await _report(request, user, body.get("reason"), body.get("details"))
+    connection = await _connection(request, user, open_only=False)
+    item = await _report(request, user, connection, await parse_json(request, ReportMember))
     return JSONResponse({"id": item.id, "status": item.status.value}, status_code=201)
 
 
-async def _report(request: Request, user: User, reason: Any, details: Any) -> Report:
-    connection = await chat.connection_for(
-        user.id, request.path_params["connection_id"], open_only=False
-    )
+async def _report(
+    request: Request, user: User, connection: Connection, data: ReportMember
+) -> Report:
     other = chat.other_side(connection, user.id)
     kernel = kernel_of(request)
     too_many = _("You have sent many reports recently. Please wait before reporting again.")
     limit = rules_of(request).report_limit
     async with ratelimit.attempt(kernel.redis, f"report:{user.id}", limit, too_many):
-        return await safety.report(kernel.cipher, user.id, other, reason, details, connection.id)
+        return await safety.report(
+            kernel.cipher, user.id, other, data.reason, data.details, connection.id
+        )
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -198,11 +209,9 @@ async def _report(request: Request, user: User, reason: Any, details: Any) -> Re
 async def _chat_page(
     request: Request, user: User, error: UserError | None = None, text: str = ""
 ) -> Response:
-    connection_id = request.path_params["connection_id"]
-    connection = await chat.connection_for(user.id, connection_id)
-    messages, has_more = await chat.list_messages(
-        user.id, connection.id, before=request.query_params.get("before")
-    )
+    connection = await _connection(request, user)
+    before = (await parse_query(request, MessagesQuery)).before
+    messages, has_more = await chat.list_messages(connection, before=before)
     day = kernel_of(request).settings.local_today()
     context = {
         "connection": connection,
@@ -228,12 +237,12 @@ async def chat_page(request: Request) -> Response:
 @guard(login=True)
 async def send_page(request: Request) -> Response:
     user = await verified_member(request)
-    text = (await read_form(request)).get("text")
     try:
-        sent = await _send(request, text)
+        sent = await _send(request, lambda: parse_form(request, SendMessage))
     except UserError as error:
         if error.status == 404:
             raise
+        text = (await read_form(request)).get("text")
         return await _chat_page(request, user, error, text if isinstance(text, str) else "")
     return RedirectResponse(f"/connections/{sent['connection_id']}#m{sent['id']}", status_code=303)
 
@@ -243,10 +252,10 @@ async def read_page(request: Request) -> Response:
     """Mark read up to the last message the page showed (the form's `up_to`): viewing the chat
     is a GET and changes nothing, so the page posts here (its script uses the API's POST)."""
     user = await verified_member(request)
-    connection_id = request.path_params["connection_id"]
-    up_to = (await request.form()).get("up_to")
-    await chat.mark_read(kernel_of(request).redis, user.id, connection_id, up_to)
-    return RedirectResponse(f"/connections/{connection_id}", status_code=303)
+    connection = await _connection(request, user)
+    form = await parse_form(request, MarkChatRead)
+    await chat.mark_read(kernel_of(request).redis, user.id, connection, form.up_to)
+    return RedirectResponse(f"/connections/{connection.id}", status_code=303)
 
 
 @guard(login=True)
@@ -259,9 +268,7 @@ async def block_page(request: Request) -> Response:
 async def _report_page(
     request: Request, user: User, *, error: UserError | None = None, done: bool = False
 ) -> Response:
-    connection = await chat.connection_for(
-        user.id, request.path_params["connection_id"], open_only=False
-    )
+    connection = await _connection(request, user, open_only=False)
     day = kernel_of(request).settings.local_today()
     context = {
         "connection": connection,
@@ -278,9 +285,9 @@ async def report_page(request: Request) -> Response:
     user = await verified_member(request)
     if request.method == "GET":
         return await _report_page(request, user)
-    form = await read_form(request)
     try:
-        await _report(request, user, form.get("reason"), form.get("details"))
+        connection = await _connection(request, user, open_only=False)
+        await _report(request, user, connection, await parse_form(request, ReportMember))
     except UserError as error:
         if error.status == 404:
             raise
@@ -412,7 +419,10 @@ async def _socket_send(
     would send it; the reply echoes `ref` (any JSON value the client picks, to pair replies
     with frames): `{"type": "sent", "ref", "message"}` with the message as the POST returns it,
     or `{"type": "refused", "ref", "status", "error"}` with the status and error body the POST
-    would answer (and `retry_after` when rate-limited). Other frames (keep-alives) get none."""
+    would answer (and `retry_after` when rate-limited). Other frames (keep-alives) get none.
+
+    A frame is not an HTTP route, so it is parsed here, not by `parse_json`; its text is
+    validated by the POST's own model (`SendMessage`, configured), with the same messages."""
     try:
         data = json.loads(frame)
     except ValueError:
@@ -427,9 +437,10 @@ async def _socket_send(
             raise ValidationFailed(fields={"connection_id": whole})
         if not 0 <= connection_id < MAX_ID:  # as the `{connection_id:id}` routes: no such chat
             raise NotFound()
-        sent = await chat.send(
-            kernel.redis, kernel.cipher, rules, sender, connection_id, data.get("text")
-        )
+        await chat.open_chat(sender, connection_id)  # a stranger's 404 before any 422
+        model = configured(SendMessage, kernel.settings)
+        text = validate(model, {"text": data.get("text", "")}, strict=True).text
+        sent = await chat.send(kernel.redis, kernel.cipher, rules, sender, connection_id, text)
     except UserError as error:
         reply = {"type": "refused", "ref": ref, "status": error.status, "error": error_body(error)}
         if isinstance(error, RateLimited):
@@ -450,11 +461,7 @@ routes = [
         messages_api,
         method="GET",
         summary="Messages of one of my connections, oldest first",
-        query={
-            "before": {"type": "integer", "minimum": 0, "description": "Older than this id"},
-            "after": {"type": "integer", "minimum": 0, "description": "Newer than this id"},
-            "limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-        },
+        query=MessagesQuery,
         errors=(404, 422),
         responses={200: MESSAGES_SCHEMA},
     ),
@@ -463,11 +470,7 @@ routes = [
         send_api,
         method="POST",
         summary="Send a message to a connection",
-        body={
-            "type": "object",
-            "required": ["text"],
-            "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000}},
-        },
+        body=SendMessage,
         errors=(404, 429),
         responses={201: MESSAGE_SCHEMA},
     ),
@@ -476,7 +479,7 @@ routes = [
         read_api,
         method="POST",
         summary="Mark messages to me as read (all, or up to a message id)",
-        body={"type": "object", "properties": {"up_to": {"type": "integer", "minimum": 0}}},
+        body=MarkChatRead,
         errors=(404,),
         responses={
             200: {
@@ -505,14 +508,7 @@ routes = [
         report_api,
         method="POST",
         summary="Report the other member to the moderators (QINGYUAN_RATE_REPORT per member)",
-        body={
-            "type": "object",
-            "required": ["reason"],
-            "properties": {
-                "reason": {"type": "string", "enum": [r.value for r in ReportReason]},
-                "details": {"type": "string", "maxLength": 2000},
-            },
-        },
+        body=ReportMember,
         errors=(404, 429),
         responses={
             201: {
