@@ -235,16 +235,28 @@ class JobStream(RedisStreamBroker):
                         yield self._message(entry_id, entry)
                 if time.monotonic() >= next_upkeep:
                     next_upkeep = time.monotonic() + self.upkeep_seconds
-                    for entry_id, entry in await self._claim_abandoned(redis):
+                    for entry_id, entry in await self._upkeep(redis):
                         yield self._message(entry_id, entry)
-                    await self._forget_dead_consumers(redis)
-                    await self._trim(redis)
 
     def _message(self, entry_id: bytes, entry: dict[bytes, bytes]) -> AckableMessage:
         return AckableMessage(
             data=entry[b"data"],
             ack=self._ack_generator(id=entry_id.decode(), queue_name=self.queue_name),
         )
+
+    async def _upkeep(self, redis: Redis) -> list[_Entry]:
+        """Reclaim abandoned entries, forget dead consumers, trim. The stream or its group may
+        vanish between two commands (Redis restarted empty): upkeep then has nothing to do,
+        and the next read recreates the group instead of the loop crashing."""
+        claimed: list[_Entry] = []
+        try:
+            claimed = await self._claim_abandoned(redis)
+            await self._forget_dead_consumers(redis)
+            await self._trim(redis)
+        except ResponseError:
+            if await self._group_exists(redis):
+                raise
+        return claimed
 
     async def _group_exists(self, redis: Redis) -> bool:
         try:
