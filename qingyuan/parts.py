@@ -1,10 +1,11 @@
 """The composition root: the parts of Qingyuan, listed once, and the services built from them.
 
 Each `Part` says what the platform needs of it: its Tortoise app (label, models module,
-migrations package), its encrypted columns, the modules that declare its background jobs
-(loaded only by `build_kernel`, so that importing the web app never imports the matcher and
-scikit-learn), and its settings section. The platform names no part: its functions take these
-as arguments (`platform.database`, `platform.encryption`), and the functions below bind them.
+migrations package), its encrypted columns, and the modules that declare its background jobs
+(loaded only by `build_kernel`; matching's declare jobs without importing the matcher). Its
+settings section lives in its own `settings.py`, composed by `qingyuan/settings.py`. The
+platform names no part: its functions take these as arguments (`platform.database`,
+`platform.encryption`), and the functions below bind them.
 
 `Services` holds the typed per-part services one process builds from its kernel (the web
 lifespan, `qingyuan worker`, the CLI): verification's department clients and mock departments,
@@ -15,8 +16,8 @@ Where the root sits: below `web` and the programs, above every domain part. The 
 handlers need the typed `Services`, so the root cannot sit above web; the web app therefore
 lists its own routes (`web/app.py`, grouped by the part they serve), and the root lists
 everything else. The settings object that composes every part's section
-(`qingyuan/settings.py`) sits beside web for the same reason; here each part names the
-function that reads its section, so `check_settings` can parse them all at start-up.
+(`qingyuan/settings.py`) sits beside web for the same reason, and validates every section
+when it loads.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ import qingyuan.platform.models
 import qingyuan.verification.encrypted_columns
 import qingyuan.verification.migrations
 import qingyuan.verification.models
-from qingyuan.activities.settings import event_settings
 from qingyuan.connections.safety import SafetySettings, safety_settings
 from qingyuan.platform import database
 from qingyuan.platform import kernel as platform_kernel
@@ -53,7 +53,6 @@ from qingyuan.platform.encryption import EncryptedColumn
 from qingyuan.platform.kernel import Kernel
 from qingyuan.platform.realtime import Hub
 from qingyuan.platform.settings import PlatformSettings
-from qingyuan.verification.settings import verification_settings
 from qingyuan.verification.wiring import VerificationServices
 
 
@@ -86,7 +85,6 @@ class Part:
     migrations: ModuleType
     jobs: Callable[[], None] = _no_jobs  # imports the modules that declare its jobs
     encrypted_columns: Sequence[EncryptedColumn] = ()
-    settings: Callable[[PlatformSettings], object] | None = None  # its settings section, parsed
 
     @property
     def app(self) -> database.App:
@@ -107,14 +105,12 @@ PARTS: tuple[Part, ...] = (
         qingyuan.verification.migrations,
         _verification_jobs,
         encrypted_columns=qingyuan.verification.encrypted_columns.COLUMNS,
-        settings=verification_settings,
     ),
     Part(
         "connections",
         qingyuan.connections.models,
         qingyuan.connections.migrations,
         encrypted_columns=qingyuan.connections.encrypted_columns.COLUMNS,
-        settings=safety_settings,
     ),
     Part("matching", qingyuan.matching.models, qingyuan.matching.migrations, _matching_jobs),
     Part(
@@ -130,7 +126,6 @@ PARTS: tuple[Part, ...] = (
         qingyuan.activities.models,
         qingyuan.activities.migrations,
         _activities_jobs,
-        settings=event_settings,
     ),
 )
 APPS: tuple[database.App, ...] = tuple(part.app for part in PARTS)
@@ -159,13 +154,6 @@ async def ensure_migrated(settings: PlatformSettings) -> None:
 async def connected(settings: PlatformSettings) -> AsyncIterator[None]:
     async with database.connected(settings, APPS):
         yield
-
-
-def check_settings(settings: PlatformSettings) -> None:
-    """Parse every part's settings section: a malformed value fails here, at start-up."""
-    for part in PARTS:
-        if part.settings is not None:
-            part.settings(settings)
 
 
 def build_kernel(settings: PlatformSettings) -> Kernel:
